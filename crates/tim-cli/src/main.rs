@@ -1,0 +1,75 @@
+//! `tim`: the command line of the tim toolkit for Tencent Cloud Chat's server REST API.
+//!
+//! One module per subcommand group (`inspect` and `sig` today; `call`, `fanout`, `emulator` and `serve` to come), each with its
+//! clap arguments and a `run` function returning `Result<(), Failure>`. This binary is where the outside world
+//! comes in: it alone reads environment variables (`TIM_SECRET_KEY`) and the clock, and hands both to the library
+//! crates as plain values. Exit codes: 0 success, 1 the command failed (the reason is on stderr), 2 bad usage.
+
+use clap::{Parser, Subcommand};
+use std::io::Write as _;
+use std::process::ExitCode;
+
+mod inspect;
+mod sig;
+
+/// Toolkit for Tencent Cloud Chat's server REST API.
+#[derive(Debug, Parser)]
+#[command(name = "tim", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check a request body against the typed model and Tencent's documented limits, before sending it.
+    Validate(inspect::ValidateArgs),
+    /// List the REST commands: path, default quota, whether typed, and whether a retry is safe.
+    Commands(inspect::CommandsArgs),
+    /// Generate and verify UserSigs (TLS Sig API v2), compatibly with Tencent's official libraries.
+    #[command(subcommand)]
+    Sig(sig::SigCommand),
+}
+
+/// A command that ran but failed: its reason goes to stderr and the exit code is 1.
+#[derive(Debug)]
+pub(crate) struct Failure(pub(crate) String);
+
+impl<E: std::error::Error> From<E> for Failure {
+    fn from(error: E) -> Self {
+        Self(error.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Validate(args) => inspect::validate(&args),
+        Command::Commands(args) => inspect::commands(&args),
+        Command::Sig(command) => sig::run(command),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure(reason)) => {
+            // If stderr itself is gone there is nowhere left to report to; the exit code still says it failed.
+            let _ = writeln!(std::io::stderr().lock(), "error: {reason}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The current time in UNIX seconds: the one place the command line reads the clock.
+pub(crate) fn now_unix() -> Result<u64, Failure> {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .map_err(|_| Failure("the system clock is before 1970".to_owned()))
+}
+
+/// Writes one line to stdout.
+pub(crate) fn print_line(line: &str) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{line}")
+        .and_then(|()| stdout.flush())
+        .map_err(|error| Failure(format!("cannot write to stdout: {error}")))
+}

@@ -1,0 +1,90 @@
+//! Project automation, run as `cargo xtask <task>`.
+//!
+//! - `ci`: exactly what CI runs: format check, clippy with warnings denied, every test (doc tests included),
+//!   `cargo deny check bans licenses sources`, and the dependency-direction check.
+//! - `bench [FILTER]`: runs the criterion benches, then writes their figures and ratios to
+//!   `target/bench-summary.json` and prints them as a table.
+//! - `release`: not built yet; the gateway release is a later issue.
+//!
+//! The tasks shell out to `cargo` and print every command before running it.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod bench;
+mod deps;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("ci") => ci(),
+        Some("bench") => bench::run(&args[1..]),
+        Some("deps") => deps::check(),
+        Some("release") => Err("`cargo xtask release` is not built yet: it arrives with the gRPC gateway".into()),
+        _ => {
+            eprintln!("usage: cargo xtask <ci | bench [FILTER] | deps | release>");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The steps of `cargo xtask ci`, in order; the first failure stops the run.
+fn ci() -> Result<(), String> {
+    run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    run(cargo().args(["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]))?;
+    // `cargo test` runs unit, integration and doc tests; benches are compiled and run once as tests too,
+    // so a broken bench fails CI without timing anything.
+    run(cargo().args(["test", "--workspace", "--all-targets", "--locked"]))?;
+    run(cargo().args(["test", "--workspace", "--doc", "--locked"]))?;
+    deny()?;
+    deps::check()?;
+    println!("xtask ci: all checks passed");
+    Ok(())
+}
+
+/// `cargo deny check bans licenses sources`, installing cargo-deny first when it is missing.
+///
+/// The `advisories` check is left out on purpose: it downloads the advisory database from a host that these
+/// machines cannot reach.
+fn deny() -> Result<(), String> {
+    let installed =
+        Command::new("cargo").args(["deny", "--version"]).output().map(|out| out.status.success()).unwrap_or(false);
+    if !installed {
+        println!("xtask: cargo-deny is missing, installing it (a few minutes, once)");
+        run(cargo().args(["install", "cargo-deny", "--locked"]))?;
+    }
+    run(cargo().args(["deny", "--locked", "check", "bans", "licenses", "sources"]))
+}
+
+/// A `cargo` command run from the workspace root.
+pub(crate) fn cargo() -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    command.current_dir(workspace_root());
+    command
+}
+
+/// Runs a command, echoing it first, and fails when it does not exit successfully.
+pub(crate) fn run(command: &mut Command) -> Result<(), String> {
+    let shown = format!(
+        "{} {}",
+        command.get_program().to_string_lossy(),
+        command.get_args().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ")
+    );
+    println!("$ {shown}");
+    let status = command.status().map_err(|e| format!("cannot start `{shown}`: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("`{shown}` failed with {status}")) }
+}
+
+/// The workspace root: the parent of this crate's directory.
+pub(crate) fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives inside the workspace").to_path_buf()
+}
