@@ -10,6 +10,7 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 mod inspect;
+mod remote;
 mod sig;
 
 /// Toolkit for Tencent Cloud Chat's server REST API.
@@ -26,6 +27,10 @@ enum Command {
     Validate(inspect::ValidateArgs),
     /// List the REST commands: path, default quota, whether typed, and whether a retry is safe.
     Commands(inspect::CommandsArgs),
+    /// Send any REST command with a JSON body and print the answer.
+    Call(remote::CallArgs),
+    /// Send one text to every UserID of a file, in 500-recipient batches, and report on each recipient.
+    Fanout(remote::FanoutArgs),
     /// Generate and verify UserSigs (TLS Sig API v2), compatibly with Tencent's official libraries.
     #[command(subcommand)]
     Sig(sig::SigCommand),
@@ -46,6 +51,8 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Validate(args) => inspect::validate(&args),
         Command::Commands(args) => inspect::commands(&args),
+        Command::Call(args) => remote::call(&args),
+        Command::Fanout(args) => remote::fanout(&args),
         Command::Sig(command) => sig::run(command),
     };
     match outcome {

@@ -1,0 +1,101 @@
+//! The fan-out hot path: 100,000 recipients through the fan-out engine (pacing off) against a loopback server
+//! that answers like Tencent, beside a raw pooled hyper client posting the same number of pre-serialized
+//! 500-recipient bodies to the same server with the same concurrency, in the same run.
+
+use bytes::Bytes;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use futures_util::{StreamExt, stream};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client as PoolClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use std::time::Duration;
+use tim_model::c2c::BatchSendMsgRequest;
+use tim_model::{MsgBody, UserId};
+use tim_transport::{Client, ClientConfig, Endpoint, Fanout, FanoutOptions};
+
+const RECIPIENTS: usize = 100_000;
+const CONCURRENCY: usize = 16;
+const ANSWER: &[u8] = br#"{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","MsgKey":"1_2_3"}"#;
+
+fn ids() -> Vec<String> {
+    (0..RECIPIENTS).map(|i| format!("user{i:08}")).collect()
+}
+
+fn message() -> BatchSendMsgRequest {
+    BatchSendMsgRequest::new(Vec::new(), MsgBody::text("Your order has shipped and will arrive tomorrow."))
+}
+
+/// The bodies a perfect client would send: the same message, 500 recipients each, serialized ahead of time.
+fn raw_bodies() -> Vec<Bytes> {
+    ids()
+        .chunks(500)
+        .map(|chunk| {
+            let mut request = message();
+            request.to_account = chunk.iter().map(|id| UserId::new(id.as_str()).expect("valid")).collect();
+            request.msg_random = Some(rand_u32(chunk.len()));
+            Bytes::from(serde_json::to_vec(&request).expect("encodes"))
+        })
+        .collect()
+}
+
+fn rand_u32(seed: usize) -> u32 {
+    (seed as u32).wrapping_mul(2_654_435_761)
+}
+
+fn fanout(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
+    let addr = runtime.block_on(tim_benches::bare_server(ANSWER));
+    let base = format!("http://{addr}");
+
+    let mut config = ClientConfig::new(Endpoint::BaseUrl(base.clone()));
+    config.pacing = false;
+    let client = runtime.block_on(async {
+        Client::new(1_400_000_000, "administrator", tim_sig::SecretKey::new("bench-key").expect("key"), config)
+    });
+    let client = client.expect("a client");
+    let inputs = ids();
+    let bodies = raw_bodies();
+    let raw: PoolClient<HttpConnector, Full<Bytes>> = PoolClient::builder(TokioExecutor::new()).build_http();
+    let url = format!(
+        "{base}/v4/openim/batchsendmsg?sdkappid=1400000000&identifier=administrator&usersig=x&random=1&contenttype=json"
+    );
+
+    let mut group = c.benchmark_group("transport/fanout_100k");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(15));
+    group.throughput(Throughput::Elements(RECIPIENTS as u64));
+    group.bench_function("engine", |b| {
+        b.iter(|| {
+            runtime.block_on(async {
+                let options = FanoutOptions { concurrency: CONCURRENCY, ..FanoutOptions::default() };
+                let fanout = Fanout::new(client.clone(), &message(), options).expect("a valid message");
+                let report = fanout.run(stream::iter(inputs.iter())).await;
+                assert_eq!(report.delivered as usize, RECIPIENTS);
+            })
+        })
+    });
+    group.bench_function("raw_hyper", |b| {
+        b.iter(|| {
+            runtime.block_on(async {
+                let sent = stream::iter(bodies.iter().cloned())
+                    .map(|body| {
+                        let request = http::Request::post(url.as_str()).body(Full::new(body)).expect("a request");
+                        let raw = raw.clone();
+                        async move {
+                            let response = raw.request(request).await.expect("an answer");
+                            response.into_body().collect().await.expect("a body").to_bytes().len()
+                        }
+                    })
+                    .buffer_unordered(CONCURRENCY)
+                    .count()
+                    .await;
+                assert_eq!(sent * 500, RECIPIENTS);
+            })
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, fanout);
+criterion_main!(benches);

@@ -1,0 +1,330 @@
+//! The client: one pooled connection set, the admin UserSig, quota pacing and retries, shared by every call.
+//!
+//! [`Client`] is cheap to clone and `Send + Sync`. Typed calls ([`Client::call`]) validate the request, pin its
+//! deduplication keys once, serialize it once and send those same bytes on every attempt. The generic call
+//! ([`Client::call_json`]) does the same for any of the 143 commands with a JSON body.
+
+use crate::config::ClientConfig;
+use crate::error::{BuildError, Error};
+use crate::http::HttpClient;
+use crate::pacing::Pacer;
+use crate::retry::{Operation, RetryBudget, RetryPolicy, execute};
+use bytes::Bytes;
+use serde_json::Value;
+use std::any::Any;
+use std::fmt;
+use std::sync::{Arc, OnceLock, Weak};
+use std::time::Duration;
+use tim_model::api::{TypedRequest, check_request_json};
+use tim_model::c2c::BatchSendMsgRequest;
+use tim_model::command::{self, Command, Idempotency};
+use tim_sig::{AdminSigCache, AdminSigConfig, SecretKey, Signer, UserSig};
+use tokio::time::Instant;
+
+/// Where the admin UserSig comes from. [`AdminSigCache`] is the usual one; apps that sign elsewhere implement
+/// this. Errors are plain text that must not contain the key or a UserSig.
+pub trait UserSigProvider: Send + Sync + 'static {
+    /// The UserSig for a request sent at `now` (UNIX seconds). Must be cheap: it is on every request's path.
+    fn usersig(&self, now: u64) -> Result<Arc<UserSig>, String>;
+    /// A newly generated UserSig, after the service refused the current one.
+    fn force_refresh(&self, now: u64) -> Result<Arc<UserSig>, String>;
+    /// When the current UserSig should be replaced ahead of expiry, if the provider wants a timer to do it.
+    fn refresh_at(&self) -> Option<u64> {
+        None
+    }
+    /// Replaces the UserSig if it is due; called by the client's timer at [`Self::refresh_at`].
+    fn refresh_if_due(&self, now: u64) -> Result<(), String> {
+        let _ = now;
+        Ok(())
+    }
+}
+
+impl UserSigProvider for AdminSigCache {
+    fn usersig(&self, now: u64) -> Result<Arc<UserSig>, String> {
+        self.get(now).map_err(|e| e.to_string())
+    }
+    fn force_refresh(&self, now: u64) -> Result<Arc<UserSig>, String> {
+        AdminSigCache::force_refresh(self, now).map_err(|e| e.to_string())
+    }
+    fn refresh_at(&self) -> Option<u64> {
+        Some(AdminSigCache::refresh_at(self))
+    }
+    fn refresh_if_due(&self, now: u64) -> Result<(), String> {
+        AdminSigCache::refresh_if_due(self, now).map(|_| ()).map_err(|e| e.to_string())
+    }
+}
+
+/// A Tencent Cloud Chat REST client. Clone it freely: clones share the pool, the UserSig, the quotas and the
+/// retry budget.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: HttpClient,
+    base_url: String,
+    sdkappid: u64,
+    identifier_query: String,
+    sigs: Arc<dyn UserSigProvider>,
+    pacer: Pacer,
+    policy: RetryPolicy,
+    budget: RetryBudget,
+    operation_timeout: Duration,
+    refresher: OnceLock<()>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The UserSig and the key are deliberately absent.
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base_url)
+            .field("sdkappid", &self.inner.sdkappid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client for the app `sdkappid`, calling as the admin `identifier`, signing its own admin UserSig with `key`.
+    pub fn new(sdkappid: u64, identifier: &str, key: SecretKey, config: ClientConfig) -> Result<Self, BuildError> {
+        let signer = Signer::new(sdkappid, key);
+        let sig_config = AdminSigConfig::new(identifier).lifetime_secs(config.admin_sig_lifetime_secs);
+        let cache = AdminSigCache::new(signer, sig_config, now_unix()).map_err(|e| BuildError(e.to_string()))?;
+        Self::with_provider(sdkappid, identifier, Arc::new(cache), config)
+    }
+
+    /// A client whose admin UserSigs come from `provider`.
+    pub fn with_provider(
+        sdkappid: u64,
+        identifier: &str,
+        provider: Arc<dyn UserSigProvider>,
+        config: ClientConfig,
+    ) -> Result<Self, BuildError> {
+        if identifier.is_empty() {
+            return Err(BuildError("the admin identifier is empty".to_owned()));
+        }
+        let base_url = config.endpoint.base_url().map_err(BuildError)?;
+        let http = HttpClient::new(&config).map_err(BuildError)?;
+        let pacer = if config.pacing { Pacer::new(&config.quota_overrides) } else { Pacer::unlimited() };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http,
+                base_url,
+                sdkappid,
+                identifier_query: percent_encode(identifier),
+                sigs: provider,
+                pacer,
+                budget: RetryBudget::new(&config.retry),
+                policy: config.retry,
+                operation_timeout: config.operation_timeout,
+                refresher: OnceLock::new(),
+            }),
+        })
+    }
+
+    /// The base URL requests go to.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// The pacer shared by this client's calls.
+    pub fn pacer(&self) -> &Pacer {
+        &self.inner.pacer
+    }
+
+    /// Sends a typed request: validates it, fixes its deduplication keys (drawing absent ones from the operating
+    /// system's CSPRNG), serializes it once and sends the same bytes on every attempt.
+    ///
+    /// Success is `ErrorCode` 0 (which includes batchsendmsg's partial `SomeError`: read its `ErrorList`) or a code
+    /// meaning the work was already done (20023 "already recalled").
+    pub async fn call<R: TypedRequest>(&self, mut request: R) -> Result<R::Response, Error> {
+        let command = R::command();
+        request.pin_dedupe_keys(&mut rand::random::<u32>);
+        request.validate().map_err(|errors| Error::Invalid { command: command.path, errors })?;
+        let recipients = recipients_of(&request);
+        let body = serde_json::to_vec(&request)
+            .map_err(|e| Error::NotSent { command: command.path, reason: format!("cannot encode the request: {e}") })?;
+        let answer = self.send_bytes(command, Bytes::from(body), recipients).await?;
+        serde_json::from_slice(&answer).map_err(|e| Error::Unreadable {
+            command: command.path,
+            status: 200,
+            detail: format!("the answer does not match the documented response: {e}"),
+            raw: answer,
+        })
+    }
+
+    /// Sends any of the 143 commands (`openim/sendmsg`, `v4/openim/sendmsg` or `/v4/openim/sendmsg`) with a JSON
+    /// object body, with the same pacing, retries and errors as [`Client::call`]. Deduplication keys the command
+    /// table pins (`MsgRandom`, `Random`, `MsgSeq`, `MsgList[].Random`) are filled in when absent; bodies of
+    /// commands with typed models are validated.
+    pub async fn call_json(&self, command: &str, mut body: Value) -> Result<Value, Error> {
+        let command = command::find(command).ok_or_else(|| Error::NotSent {
+            command: "unknown",
+            reason: format!("{command:?} is not a REST command (form: openim/sendmsg)"),
+        })?;
+        pin_json_keys(command, &mut body);
+        let bytes = serde_json::to_vec(&body)
+            .map_err(|e| Error::NotSent { command: command.path, reason: format!("cannot encode the body: {e}") })?;
+        check_request_json(command.id, &bytes, None)
+            .map_err(|errors| Error::Invalid { command: command.path, errors })?;
+        let recipients = body.get("To_Account").and_then(Value::as_array).map_or(0, |to| to.len() as u32);
+        let answer = self.send_bytes(command, Bytes::from(bytes), recipients).await?;
+        serde_json::from_slice(&answer).map_err(|e| Error::Unreadable {
+            command: command.path,
+            status: 200,
+            detail: e.to_string(),
+            raw: answer,
+        })
+    }
+
+    /// Sends a body that is already final (validated, with its deduplication keys pinned) for `command`, with
+    /// pacing (counting `recipients` for quotas counted in recipients) and retries; returns the answer's body when
+    /// its `ErrorCode` is 0. For callers that serialize themselves, like the fan-out engine.
+    pub async fn send_bytes(&self, command: &'static Command, body: Bytes, recipients: u32) -> Result<Bytes, Error> {
+        self.ensure_refresher();
+        let inner = &*self.inner;
+        let operation = Operation {
+            command,
+            policy: &inner.policy,
+            budget: &inner.budget,
+            pacer: &inner.pacer,
+            recipients,
+            deadline: Instant::now() + inner.operation_timeout,
+        };
+        execute(operation, |refresh_sig| {
+            let body = body.clone();
+            async move {
+                let now = now_unix();
+                let sig = if refresh_sig { inner.sigs.force_refresh(now) } else { inner.sigs.usersig(now) };
+                let sig = match sig {
+                    Ok(sig) => sig,
+                    Err(reason) => return crate::http::Attempt::ConnectFailed(format!("no admin UserSig: {reason}")),
+                };
+                let url = inner.url(command, &sig);
+                inner.http.post(&url, body).await
+            }
+        })
+        .await
+    }
+
+    /// Starts, once, the timer that replaces the admin UserSig ahead of expiry. It holds only a weak reference
+    /// and ends when the last clone of the client is dropped.
+    fn ensure_refresher(&self) {
+        if self.inner.sigs.refresh_at().is_none() {
+            return;
+        }
+        self.inner.refresher.get_or_init(|| {
+            let weak = Arc::downgrade(&self.inner);
+            tokio::spawn(refresh_loop(weak));
+        });
+    }
+}
+
+async fn refresh_loop(inner: Weak<Inner>) {
+    const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(10);
+    loop {
+        let wait = {
+            let Some(inner) = inner.upgrade() else { return };
+            let Some(at) = inner.sigs.refresh_at() else { return };
+            Duration::from_secs(at.saturating_sub(now_unix()).max(1))
+        };
+        // Wake at least once a minute so a dropped client ends its timer soon.
+        tokio::time::sleep(wait.min(Duration::from_secs(60))).await;
+        let Some(inner) = inner.upgrade() else { return };
+        if let Err(reason) = inner.sigs.refresh_if_due(now_unix()) {
+            tracing::warn!(%reason, "cannot refresh the admin UserSig; will try again");
+            drop(inner);
+            tokio::time::sleep(RETRY_AFTER_FAILURE).await;
+        }
+    }
+}
+
+impl Inner {
+    fn url(&self, command: &Command, sig: &UserSig) -> String {
+        format!(
+            "{}/{}?sdkappid={}&identifier={}&usersig={}&random={}&contenttype=json",
+            self.base_url,
+            command.path,
+            self.sdkappid,
+            self.identifier_query,
+            sig.expose(),
+            rand::random::<u32>()
+        )
+    }
+}
+
+/// Recipients of a request, for quotas counted in recipients.
+fn recipients_of<R: Any>(request: &R) -> u32 {
+    (request as &dyn Any).downcast_ref::<BatchSendMsgRequest>().map_or(0, |batch| batch.to_account.len() as u32)
+}
+
+/// Fills absent deduplication keys that the command table pins, so every retry of a generic call carries them.
+fn pin_json_keys(command: &Command, body: &mut Value) {
+    let Idempotency::Dedupe { pinned, .. } = command.idempotency else { return };
+    let Some(object) = body.as_object_mut() else { return };
+    for field in pinned {
+        match *field {
+            "MsgRandom" | "Random" | "MsgSeq" => {
+                object.entry(*field).or_insert_with(|| Value::from(rand::random::<u32>()));
+            }
+            "MsgList[].Random" => {
+                for item in object.get_mut("MsgList").and_then(Value::as_array_mut).into_iter().flatten() {
+                    if let Some(item) = item.as_object_mut() {
+                        item.entry("Random").or_insert_with(|| Value::from(rand::random::<u32>()));
+                    }
+                }
+            }
+            // Other pinned fields (MsgTimeStamp) are the caller's to choose; they are sent as given.
+            _ => {}
+        }
+    }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// The current UNIX time in seconds (the UserSig's clock).
+pub(crate) fn now_unix() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn identifiers_are_percent_encoded() {
+        assert_eq!(percent_encode("admin"), "admin");
+        assert_eq!(percent_encode("a b&c=d"), "a%20b%26c%3Dd");
+        assert_eq!(percent_encode("管"), "%E7%AE%A1");
+    }
+
+    #[test]
+    fn generic_calls_pin_absent_keys_and_keep_given_ones() {
+        let send = command::find("openim/sendmsg").unwrap();
+        let mut body = json!({"To_Account": "a", "MsgRandom": 7});
+        pin_json_keys(send, &mut body);
+        assert_eq!(body["MsgRandom"], 7);
+        assert!(body["MsgSeq"].is_u64(), "MsgSeq pinned too");
+        let import = command::find("group_open_http_svc/import_group_msg").unwrap();
+        let mut body = json!({"MsgList": [{"Random": 1}, {}]});
+        pin_json_keys(import, &mut body);
+        assert_eq!(body["MsgList"][0]["Random"], 1);
+        assert!(body["MsgList"][1]["Random"].is_u64());
+        let read = command::find("sns/friend_get").unwrap();
+        let mut body = json!({});
+        pin_json_keys(read, &mut body);
+        assert_eq!(body, json!({}));
+    }
+}

@@ -1,0 +1,209 @@
+//! Where the client sends its requests and how: regions, endpoints, timeouts, the connection pool, retries and
+//! quota overrides. Every knob has a named default; nothing here reads the environment.
+
+use crate::retry::RetryPolicy;
+use std::collections::HashMap;
+use std::time::Duration;
+use tim_model::command::{CommandId, Quota};
+
+/// A data-center region of Tencent Cloud Chat (spec §1.2). The SDKAppID's region decides which one to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Region {
+    /// Chinese mainland.
+    ChineseMainland,
+    /// Singapore.
+    Singapore,
+    /// Seoul.
+    Seoul,
+    /// Frankfurt.
+    Frankfurt,
+    /// Mumbai.
+    Mumbai,
+    /// Silicon Valley.
+    SiliconValley,
+    /// Jakarta.
+    Jakarta,
+}
+
+impl Region {
+    /// Every region, in the order of the documentation.
+    pub const ALL: [Region; 7] = [
+        Self::ChineseMainland,
+        Self::Singapore,
+        Self::Seoul,
+        Self::Frankfurt,
+        Self::Mumbai,
+        Self::SiliconValley,
+        Self::Jakarta,
+    ];
+
+    /// The short name used in configuration: `cn`, `sgp`, `kr`, `ger`, `ind`, `usa`, `idn`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::ChineseMainland => "cn",
+            Self::Singapore => "sgp",
+            Self::Seoul => "kr",
+            Self::Frankfurt => "ger",
+            Self::Mumbai => "ind",
+            Self::SiliconValley => "usa",
+            Self::Jakarta => "idn",
+        }
+    }
+
+    /// Parses a short name (see [`Region::name`]), case-insensitively.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|region| region.name().eq_ignore_ascii_case(name.trim()))
+    }
+
+    /// The region's API domain.
+    pub fn domain(self) -> &'static str {
+        match self {
+            Self::ChineseMainland => "console.tim.qq.com",
+            Self::Singapore => "adminapisgp.im.qcloud.com",
+            Self::Seoul => "adminapikr.im.qcloud.com",
+            Self::Frankfurt => "adminapiger.im.qcloud.com",
+            Self::Mumbai => "adminapiind.im.qcloud.com",
+            Self::SiliconValley => "adminapiusa.im.qcloud.com",
+            Self::Jakarta => "adminapiidn.im.qcloud.com",
+        }
+    }
+
+    /// The standby domain, for use when the main one is unreachable or its DNS is hijacked.
+    pub fn standby_domain(self) -> Option<&'static str> {
+        match self {
+            Self::ChineseMainland => Some("adminapi.my-imcloud.com"),
+            Self::Singapore => Some("adminapisgp.my-imcloud.com"),
+            Self::Seoul => Some("adminapikr.my-imcloud.com"),
+            Self::Frankfurt => Some("adminapiger.my-imcloud.com"),
+            Self::Mumbai => Some("adminapiind.my-imcloud.com"),
+            Self::SiliconValley => Some("adminapiusa.my-imcloud.com"),
+            Self::Jakarta => None,
+        }
+    }
+}
+
+/// Where requests go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// A region's domain over HTTPS; `standby` picks its standby domain.
+    Region {
+        /// The region.
+        region: Region,
+        /// Use the standby domain.
+        standby: bool,
+    },
+    /// An explicit base URL such as `https://example.com` or `http://127.0.0.1:8080` (plain HTTP is allowed for
+    /// loopback tests and the emulator).
+    BaseUrl(String),
+}
+
+impl Endpoint {
+    /// The base URL without a trailing slash.
+    pub fn base_url(&self) -> Result<String, String> {
+        match self {
+            Self::Region { region, standby: false } => Ok(format!("https://{}", region.domain())),
+            Self::Region { region, standby: true } => region
+                .standby_domain()
+                .map(|domain| format!("https://{domain}"))
+                .ok_or_else(|| format!("region {} has no standby domain", region.name())),
+            Self::BaseUrl(url) => {
+                let trimmed = url.trim_end_matches('/');
+                let rest = trimmed
+                    .strip_prefix("https://")
+                    .or_else(|| trimmed.strip_prefix("http://"))
+                    .ok_or_else(|| format!("base URL {url:?} must start with http:// or https://"))?;
+                if rest.is_empty() || rest.contains(['?', '#']) {
+                    return Err(format!("base URL {url:?} must be a scheme and a host, with an optional path"));
+                }
+                Ok(trimmed.to_owned())
+            }
+        }
+    }
+}
+
+/// Connect timeout used unless configured.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Per-attempt timeout used unless configured: above Tencent's 3 s server-side timeout, as the docs ask.
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Whole-operation timeout (all attempts and waits) used unless configured.
+pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(60);
+/// Idle connections kept per host unless configured.
+pub const DEFAULT_POOL_MAX_IDLE_PER_HOST: usize = 256;
+/// How long an idle pooled connection is kept unless configured.
+pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(50);
+
+/// Everything about the client except the credentials.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Where requests go.
+    pub endpoint: Endpoint,
+    /// TCP (and TLS) connect timeout.
+    pub connect_timeout: Duration,
+    /// Timeout of one attempt, from sending to the whole response read.
+    pub attempt_timeout: Duration,
+    /// Timeout of one operation: every attempt, backoff and quota wait.
+    pub operation_timeout: Duration,
+    /// Idle connections kept per host.
+    pub pool_max_idle_per_host: usize,
+    /// How long an idle connection is kept.
+    pub pool_idle_timeout: Duration,
+    /// Extra trusted CA certificates, PEM, added to the public web roots.
+    pub extra_ca_pem: Vec<Vec<u8>>,
+    /// Retry schedule and budget.
+    pub retry: RetryPolicy,
+    /// Whether calls are paced to the quotas (on by default; off for benchmarks or when pacing happens elsewhere).
+    pub pacing: bool,
+    /// Quotas that replace the command table's defaults, for apps that bought more.
+    pub quota_overrides: HashMap<CommandId, Quota>,
+    /// Lifetime of the admin UserSig the client generates, in seconds.
+    pub admin_sig_lifetime_secs: u64,
+}
+
+impl ClientConfig {
+    /// The defaults, sending to `endpoint`.
+    pub fn new(endpoint: Endpoint) -> Self {
+        Self {
+            endpoint,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            attempt_timeout: DEFAULT_ATTEMPT_TIMEOUT,
+            operation_timeout: DEFAULT_OPERATION_TIMEOUT,
+            pool_max_idle_per_host: DEFAULT_POOL_MAX_IDLE_PER_HOST,
+            pool_idle_timeout: DEFAULT_POOL_IDLE_TIMEOUT,
+            extra_ca_pem: Vec::new(),
+            retry: RetryPolicy::default(),
+            pacing: true,
+            quota_overrides: HashMap::new(),
+            admin_sig_lifetime_secs: tim_sig::DEFAULT_ADMIN_LIFETIME_SECS,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_parse_by_name_and_have_https_urls() {
+        for region in Region::ALL {
+            assert_eq!(Region::parse(region.name()), Some(region));
+            let url = Endpoint::Region { region, standby: false }.base_url().unwrap();
+            assert_eq!(url, format!("https://{}", region.domain()));
+        }
+        assert_eq!(Region::parse("SGP"), Some(Region::Singapore));
+        assert_eq!(Region::parse("mars"), None);
+        assert!(Endpoint::Region { region: Region::Jakarta, standby: true }.base_url().is_err());
+        assert_eq!(
+            Endpoint::Region { region: Region::Frankfurt, standby: true }.base_url().unwrap(),
+            "https://adminapiger.my-imcloud.com"
+        );
+    }
+
+    #[test]
+    fn base_urls_are_checked_and_trimmed() {
+        assert_eq!(Endpoint::BaseUrl("http://127.0.0.1:8080/".into()).base_url().unwrap(), "http://127.0.0.1:8080");
+        assert!(Endpoint::BaseUrl("ftp://x".into()).base_url().is_err());
+        assert!(Endpoint::BaseUrl("https://".into()).base_url().is_err());
+        assert!(Endpoint::BaseUrl("https://x/?a=1".into()).base_url().is_err());
+    }
+}

@@ -1,0 +1,593 @@
+//! The batch fan-out engine: one message to any number of users, in batchsendmsg calls of at most 500 recipients
+//! and 12,000 bytes, accounting for every recipient.
+//!
+//! The message is serialized once per fan-out; each chunk's body is that serialized message spliced after the
+//! chunk's recipients and its own `MsgRandom` (drawn once from the CSPRNG and kept for every retry of that body).
+//! Chunks go out with bounded concurrency through the client (so they are paced and retried like any call).
+//! Recipients that fail with a transient code are gathered into new chunks (new bodies, new `MsgRandom`) for a
+//! few more rounds; permanent failures are reported with their code. Duplicate and invalid UserIDs in the input
+//! are reported and never sent.
+//!
+//! Memory stays bounded whatever the input's length: the input is read as chunks are needed, only chunks in
+//! flight hold recipients (as the bytes of their request body, with no allocation per recipient), delivered
+//! recipients are counted, not kept, and duplicates are found through a set of 64-bit keyed fingerprints
+//! (8 bytes a recipient). Two different UserIDs share a fingerprint with a probability of about n²/2⁶⁵ (3 in a
+//! million for ten million recipients); such a recipient would be reported as a duplicate, not silently dropped.
+
+use crate::client::Client;
+use crate::error::Error;
+use bytes::{BufMut, Bytes, BytesMut};
+use futures_util::{FutureExt, Stream, StreamExt};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tim_model::api::TypedRequest;
+use tim_model::c2c::{BatchSendMsgRequest, BatchSendMsgResult};
+use tim_model::catalog::{RetryClass, retry_class};
+use tim_model::envelope::Response;
+use tim_model::validate::{MAX_BATCH_RECIPIENTS, MAX_MSG_BYTES, Validate};
+use tim_model::{UserId, ValidationError};
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinSet;
+
+/// Knobs of a fan-out, with named defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FanoutOptions {
+    /// Chunks in flight at once.
+    pub concurrency: usize,
+    /// How many times a recipient that failed with a transient code is sent again in a new chunk.
+    pub transient_rounds: u32,
+    /// Most recipients per chunk (at most 500, the service's limit).
+    pub max_recipients: usize,
+    /// Most bytes per chunk's JSON packet (at most 12,000, the service's limit).
+    pub max_bytes: usize,
+}
+
+/// Chunks in flight at once unless configured.
+pub const DEFAULT_FANOUT_CONCURRENCY: usize = 16;
+/// Extra rounds for transient failures unless configured.
+pub const DEFAULT_TRANSIENT_ROUNDS: u32 = 3;
+
+impl Default for FanoutOptions {
+    fn default() -> Self {
+        Self {
+            concurrency: DEFAULT_FANOUT_CONCURRENCY,
+            transient_rounds: DEFAULT_TRANSIENT_ROUNDS,
+            max_recipients: MAX_BATCH_RECIPIENTS,
+            max_bytes: MAX_MSG_BYTES,
+        }
+    }
+}
+
+/// Why a recipient did not get the message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    /// The recipient as it appeared in the input.
+    #[serde(rename = "UserID")]
+    pub user_id: String,
+    /// The service's error code, when it gave one (70107: the account does not exist).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<i64>,
+    /// What happened, in words.
+    pub reason: String,
+    /// The message may have been delivered although no answer said so (a call whose outcome is unknown).
+    pub outcome_unknown: bool,
+}
+
+/// Counters while a fan-out runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FanoutProgress {
+    /// Recipients read from the input so far.
+    pub read: u64,
+    /// Recipients the service accepted.
+    pub delivered: u64,
+    /// Recipients that failed for good (including invalid ones and those with an unknown outcome).
+    pub failed: u64,
+    /// Input lines that repeated an earlier recipient.
+    pub duplicates: u64,
+    /// Recipients read but not yet settled (in flight or waiting for another round).
+    pub pending: u64,
+    /// Failures by service code (`0` counts failures without one: invalid, not sent, unknown outcome).
+    pub failed_by_code: BTreeMap<i64, u64>,
+}
+
+/// The final account of a fan-out: every recipient read from the input appears exactly once, as delivered (in
+/// the count), in `failures`, or in `duplicates`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FanoutReport {
+    /// Recipients read from the input (duplicates included).
+    pub read: u64,
+    /// Recipients the service accepted.
+    pub delivered: u64,
+    /// Failures by service code (`0` for failures without one).
+    pub failed_by_code: BTreeMap<i64, u64>,
+    /// Each failed recipient.
+    pub failures: Vec<Failure>,
+    /// Input lines that repeated an earlier recipient (each listed once per repetition); not sent again.
+    pub duplicates: Vec<String>,
+    /// batchsendmsg calls made (retries of the same body not counted).
+    pub chunks: u64,
+    /// The fan-out was cancelled: input after the cancellation was not read.
+    pub cancelled: bool,
+}
+
+/// Stops a running fan-out: no more input is read and no new chunk is sent; chunks in flight finish.
+#[derive(Debug, Clone, Default)]
+pub struct CancelHandle {
+    flag: Arc<AtomicBool>,
+    notify: Arc<Notify>,
+}
+
+impl CancelHandle {
+    /// Asks the fan-out to stop.
+    pub fn cancel(&self) {
+        self.flag.store(true, Ordering::SeqCst);
+        self.notify.notify_waiters();
+    }
+
+    /// Whether cancellation was asked.
+    pub fn is_cancelled(&self) -> bool {
+        self.flag.load(Ordering::SeqCst)
+    }
+}
+
+/// One message to many recipients.
+#[derive(Debug)]
+pub struct Fanout {
+    client: Client,
+    options: FanoutOptions,
+    /// The message's fields after the recipients and `MsgRandom`: `,"MsgBody":[...],...}` or `}`.
+    tail: Bytes,
+    progress: watch::Sender<FanoutProgress>,
+    cancel: CancelHandle,
+}
+
+const HEAD: &[u8] = br#"{"To_Account":["#;
+const RANDOM_KEY: &[u8] = br#"],"MsgRandom":"#;
+/// The longest decimal u32.
+const MAX_RANDOM_DIGITS: usize = 10;
+
+impl Fanout {
+    /// Prepares a fan-out of `message` (a batchsendmsg whose `To_Account` and `MsgRandom` are ignored: each chunk
+    /// gets its own). Fails when the message cannot be sent even to one recipient.
+    pub fn new(client: Client, message: &BatchSendMsgRequest, options: FanoutOptions) -> Result<Self, Error> {
+        let command = BatchSendMsgRequest::command().path;
+        let invalid = |error: ValidationError| Error::Invalid { command, errors: error.into() };
+        if options.concurrency == 0 {
+            return Err(invalid(ValidationError::new("concurrency", tim_model::Problem::Rule("must be at least 1"))));
+        }
+        let max_recipients = options.max_recipients.clamp(1, MAX_BATCH_RECIPIENTS);
+        let max_bytes = options.max_bytes.min(MAX_MSG_BYTES);
+        let mut value = serde_json::to_value(message)
+            .map_err(|e| Error::NotSent { command, reason: format!("cannot encode the message: {e}") })?;
+        let fields = value.as_object_mut().ok_or_else(|| Error::NotSent { command, reason: "not an object".into() })?;
+        fields.remove("To_Account");
+        fields.remove("MsgRandom");
+        let rest = serde_json::to_vec(&value)
+            .map_err(|e| Error::NotSent { command, reason: format!("cannot encode the message: {e}") })?;
+        // `{...}` becomes `,...}` (or `}` for an empty object) after the recipients and the random.
+        let tail = if rest.len() > 2 { [b",".as_slice(), &rest[1..]].concat() } else { b"}".to_vec() };
+        // The message must pass validation for a one-recipient chunk with the longest UserID.
+        let mut probe = message.clone();
+        probe.to_account = vec![UserId::new("x".repeat(tim_model::MAX_USER_ID_BYTES)).map_err(invalid)?];
+        probe.msg_random = Some(u32::MAX);
+        probe.validate().map_err(|errors| Error::Invalid { command, errors })?;
+        let options = FanoutOptions { max_recipients, max_bytes, ..options };
+        let (progress, _) = watch::channel(FanoutProgress::default());
+        Ok(Self { client, options, tail: Bytes::from(tail), progress, cancel: CancelHandle::default() })
+    }
+
+    /// Watches the counters while the fan-out runs.
+    pub fn progress(&self) -> watch::Receiver<FanoutProgress> {
+        self.progress.subscribe()
+    }
+
+    /// A handle that cancels the fan-out.
+    pub fn cancel_handle(&self) -> CancelHandle {
+        self.cancel.clone()
+    }
+
+    /// Sends the message to every recipient of `recipients` (UserIDs, with or without a line ending; blank
+    /// entries are skipped) and returns the account of each.
+    pub async fn run<S, T>(self, recipients: S) -> FanoutReport
+    where
+        S: Stream<Item = T> + Unpin,
+        T: AsRef<str>,
+    {
+        let mut run = Run::new(&self);
+        // Size the duplicate set once when the input says how long it is (a file does not; it then grows).
+        run.seen.reserve(recipients.size_hint().0);
+        let mut input = recipients.fuse();
+        let mut input_done = false;
+        let mut in_flight: JoinSet<(Chunk, Result<Bytes, Error>)> = JoinSet::new();
+        let window = self.options.concurrency;
+        loop {
+            while let Some(joined) = in_flight.try_join_next() {
+                run.settle_joined(joined, self.options.transient_rounds);
+            }
+            // Launch: retry rounds first, then chunks built ahead.
+            while in_flight.len() < window && !self.cancel.is_cancelled() {
+                let last_call = input_done && in_flight.is_empty() && run.ready.is_empty();
+                let Some(chunk) = run.retries.take(last_call).or_else(|| run.ready.pop_front()) else { break };
+                run.chunks += 1;
+                let client = self.client.clone();
+                let recipients = chunk.len() as u32;
+                let body = chunk.body.clone();
+                in_flight.spawn(async move {
+                    let result = client.send_bytes(BatchSendMsgRequest::command(), body, recipients).await;
+                    (chunk, result)
+                });
+            }
+            // Build the next chunk while the window is busy, so a free slot never waits for the input.
+            if !input_done && !self.cancel.is_cancelled() && run.ready.len() < window {
+                match self.next_chunk(&mut run, &mut input).await {
+                    Some(chunk) => run.ready.push_back(chunk),
+                    None => input_done = !self.cancel.is_cancelled(),
+                }
+                continue;
+            }
+            run.publish(&self.progress);
+            let stopped = self.cancel.is_cancelled();
+            let drained = input_done && run.ready.is_empty() && run.retries.is_empty();
+            if in_flight.is_empty() && (stopped || drained) {
+                break;
+            }
+            if let Some(joined) = in_flight.join_next().await {
+                run.settle_joined(joined, self.options.transient_rounds);
+            }
+        }
+        run.finish(&self.cancel)
+    }
+
+    /// Reads input until a chunk is full (or the input ends, flushing what is left); `None` when the input is
+    /// exhausted with nothing left, or the fan-out was cancelled.
+    async fn next_chunk<S, T>(&self, run: &mut Run, input: &mut futures_util::stream::Fuse<S>) -> Option<Chunk>
+    where
+        S: Stream<Item = T> + Unpin,
+        T: AsRef<str>,
+    {
+        loop {
+            // Most streams have their next item ready: take it without setting up a cancellable wait.
+            let next = match input.next().now_or_never() {
+                Some(next) => next,
+                None => tokio::select! {
+                    next = input.next() => next,
+                    () = self.cancel.notify.notified() => return None,
+                },
+            };
+            match next {
+                Some(line) => {
+                    if let Some(chunk) = run.read(line.as_ref()) {
+                        return Some(chunk);
+                    }
+                }
+                None => return run.fresh.flush(),
+            }
+        }
+    }
+}
+
+/// Where one recipient's JSON string sits in a chunk's body, and which round it is in (0 for the first send).
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    start: u32,
+    len: u16,
+    /// The JSON string holds escapes, so the UserID must be decoded rather than sliced.
+    escaped: bool,
+    round: u8,
+}
+
+/// One batchsendmsg: its finished body (shared with the request in flight) and where each recipient sits in it.
+#[derive(Debug)]
+struct Chunk {
+    body: Bytes,
+    slots: Vec<Slot>,
+}
+
+impl Chunk {
+    fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Each recipient's UserID and round.
+    fn recipients(&self) -> impl Iterator<Item = (std::borrow::Cow<'_, str>, u8)> + '_ {
+        self.slots.iter().map(|slot| {
+            let quoted = &self.body[slot.start as usize..slot.start as usize + usize::from(slot.len)];
+            let id = if slot.escaped {
+                std::borrow::Cow::Owned(serde_json::from_slice::<String>(quoted).unwrap_or_default())
+            } else {
+                // Unescaped JSON strings are the UserID's own UTF-8 between quotes.
+                std::borrow::Cow::Borrowed(std::str::from_utf8(&quoted[1..quoted.len() - 1]).unwrap_or_default())
+            };
+            (id, slot.round)
+        })
+    }
+}
+
+/// Builds chunks that respect the recipient and byte limits, writing each recipient straight into the body.
+#[derive(Debug)]
+struct Chunker {
+    body: BytesMut,
+    slots: Vec<Slot>,
+    max_recipients: usize,
+    /// Most body bytes before the random and the message: the limit less everything but the recipients.
+    max_head_bytes: usize,
+    tail: Bytes,
+}
+
+impl Chunker {
+    fn new(options: &FanoutOptions, tail: &Bytes) -> Self {
+        let max_head_bytes = options.max_bytes.saturating_sub(RANDOM_KEY.len() + MAX_RANDOM_DIGITS + tail.len());
+        Self {
+            body: BytesMut::new(),
+            slots: Vec::new(),
+            max_recipients: options.max_recipients,
+            max_head_bytes,
+            tail: tail.clone(),
+        }
+    }
+
+    /// Adds a recipient (a valid UserID); returns the previous chunk when this one did not fit in it.
+    fn push(&mut self, id: &str, round: u8) -> Option<Chunk> {
+        let escaped = id.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20);
+        let quoted_len = if escaped { serde_json::to_string(id).map_or(0, |q| q.len()) } else { id.len() + 2 };
+        let start_len = if self.slots.is_empty() { HEAD.len() } else { self.body.len() + 1 };
+        let full = self.slots.len() >= self.max_recipients || start_len + quoted_len > self.max_head_bytes;
+        let flushed = if full { self.flush() } else { None };
+        if self.slots.is_empty() {
+            self.body.reserve(self.max_head_bytes + RANDOM_KEY.len() + MAX_RANDOM_DIGITS + self.tail.len());
+            self.body.put_slice(HEAD);
+            self.slots.reserve(self.max_recipients);
+        } else {
+            self.body.put_u8(b',');
+        }
+        let start = self.body.len() as u32;
+        if escaped {
+            let _ = serde_json::to_writer((&mut self.body).writer(), id);
+        } else {
+            self.body.put_u8(b'"');
+            self.body.put_slice(id.as_bytes());
+            self.body.put_u8(b'"');
+        }
+        let len = (self.body.len() - start as usize) as u16;
+        self.slots.push(Slot { start, len, escaped, round });
+        flushed
+    }
+
+    /// The chunk so far, finished with a fresh `MsgRandom` and the message.
+    fn flush(&mut self) -> Option<Chunk> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mut body = std::mem::take(&mut self.body);
+        body.put_slice(RANDOM_KEY);
+        body.put_slice(rand::random::<u32>().to_string().as_bytes());
+        body.put_slice(&self.tail);
+        Some(Chunk { body: body.freeze(), slots: std::mem::take(&mut self.slots) })
+    }
+
+    fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// The recipients not yet flushed, as UserIDs.
+    fn drain_ids(&mut self) -> Vec<String> {
+        self.flush().map(|chunk| chunk.recipients().map(|(id, _)| id.into_owned()).collect()).unwrap_or_default()
+    }
+}
+
+/// Recipients waiting for another round, chunked as they come.
+#[derive(Debug)]
+struct Retries {
+    chunker: Chunker,
+    ready: Vec<Chunk>,
+}
+
+impl Retries {
+    /// A full retry chunk, or (when `flush` is set) whatever is waiting.
+    fn take(&mut self, flush: bool) -> Option<Chunk> {
+        self.ready.pop().or_else(|| if flush { self.chunker.flush() } else { None })
+    }
+
+    fn is_empty(&self) -> bool {
+        self.ready.is_empty() && self.chunker.is_empty()
+    }
+}
+
+/// Hashes already-hashed fingerprints as they are.
+#[derive(Debug, Default)]
+struct Fingerprint(u64);
+
+impl Hasher for Fingerprint {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*byte);
+        }
+    }
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
+    }
+}
+
+/// The bookkeeping of one run.
+struct Run {
+    fresh: Chunker,
+    /// Chunks built ahead, waiting for a free slot.
+    ready: std::collections::VecDeque<Chunk>,
+    retries: Retries,
+    seen: HashSet<u64, BuildHasherDefault<Fingerprint>>,
+    hasher: foldhash::fast::RandomState,
+    progress: FanoutProgress,
+    report: FanoutReport,
+    chunks: u64,
+}
+
+impl Run {
+    fn new(fanout: &Fanout) -> Self {
+        Self {
+            fresh: Chunker::new(&fanout.options, &fanout.tail),
+            ready: std::collections::VecDeque::new(),
+            retries: Retries { chunker: Chunker::new(&fanout.options, &fanout.tail), ready: Vec::new() },
+            seen: HashSet::default(),
+            hasher: foldhash::fast::RandomState::default(),
+            progress: FanoutProgress::default(),
+            report: FanoutReport::default(),
+            chunks: 0,
+        }
+    }
+
+    /// Takes one input entry; returns a chunk when one is full.
+    fn read(&mut self, line: &str) -> Option<Chunk> {
+        let id = line.trim_end_matches(['\r', '\n']);
+        if id.trim_ascii().is_empty() {
+            return None;
+        }
+        self.progress.read += 1;
+        if !self.seen.insert(self.hasher.hash_one(id)) {
+            self.progress.duplicates += 1;
+            self.report.duplicates.push(id.to_owned());
+            return None;
+        }
+        match UserId::check(id) {
+            Ok(()) => {
+                self.progress.pending += 1;
+                self.fresh.push(id, 0)
+            }
+            Err(error) => {
+                self.fail(id.to_owned(), None, format!("invalid UserID: {}", error.detail()), false);
+                None
+            }
+        }
+    }
+
+    fn fail(&mut self, user_id: String, code: Option<i64>, reason: String, outcome_unknown: bool) {
+        self.progress.failed += 1;
+        *self.progress.failed_by_code.entry(code.unwrap_or(0)).or_default() += 1;
+        self.report.failures.push(Failure { user_id, code, reason, outcome_unknown });
+    }
+
+    /// Accounts for a finished chunk task.
+    fn settle_joined(&mut self, joined: Result<(Chunk, Result<Bytes, Error>), tokio::task::JoinError>, rounds: u32) {
+        match joined {
+            Ok((chunk, result)) => self.settle(chunk, result, rounds),
+            // A send task cannot panic short of a bug; its recipients are then unaccounted for, so say so.
+            Err(error) => tracing::error!(%error, "a fan-out chunk task failed"),
+        }
+    }
+
+    /// Accounts for a finished chunk.
+    fn settle(&mut self, chunk: Chunk, result: Result<Bytes, Error>, rounds: u32) {
+        self.progress.pending -= chunk.len() as u64;
+        match result {
+            Ok(answer) => {
+                let listed = error_list(&answer);
+                if listed.is_empty() {
+                    self.progress.delivered += chunk.len() as u64;
+                    return;
+                }
+                for (id, round) in chunk.recipients() {
+                    match listed.get(id.as_ref()) {
+                        None => self.progress.delivered += 1,
+                        Some(&code) => self.again_or_fail(&id, round, rounds, code, retry_class(code), ""),
+                    }
+                }
+            }
+            Err(Error::Refused { code, info, class, raw, .. }) => {
+                // No recipient got it. Per-recipient codes, when listed, are more precise than the call's.
+                let listed = error_list(&raw);
+                for (id, round) in chunk.recipients() {
+                    let (code, class) = match listed.get(id.as_ref()) {
+                        Some(&own) => (own, retry_class(own)),
+                        None => (code, class),
+                    };
+                    self.again_or_fail(&id, round, rounds, code, class, &info);
+                }
+            }
+            Err(error @ Error::Connect { .. }) => {
+                // Never sent: another round is as safe as the first.
+                let reason = error.to_string();
+                for (id, round) in chunk.recipients() {
+                    if u32::from(round) < rounds {
+                        self.requeue(&id, round + 1);
+                    } else {
+                        self.fail(id.into_owned(), None, format!("not sent: {reason}"), false);
+                    }
+                }
+            }
+            Err(error) => {
+                // Sent, but no answer said what happened: the message may have been delivered. Sending again
+                // under a new MsgRandom could deliver it twice, so these recipients are reported, not retried.
+                let reason = error.to_string();
+                let code = error.service_code();
+                for (id, _) in chunk.recipients() {
+                    self.fail(id.into_owned(), code, format!("outcome unknown: {reason}"), true);
+                }
+            }
+        }
+    }
+
+    fn again_or_fail(&mut self, id: &str, round: u8, rounds: u32, code: i64, class: RetryClass, info: &str) {
+        let transient = matches!(class, RetryClass::Transient | RetryClass::RateLimited);
+        if transient && u32::from(round) < rounds {
+            self.requeue(id, round + 1);
+        } else {
+            let meaning = tim_model::catalog::lookup(code).map_or(info, |known| known.meaning);
+            let reason = if meaning.is_empty() { format!("error {code}") } else { format!("error {code}: {meaning}") };
+            self.fail(id.to_owned(), Some(code), reason, false);
+        }
+    }
+
+    fn requeue(&mut self, id: &str, round: u8) {
+        self.progress.pending += 1;
+        if let Some(chunk) = self.retries.chunker.push(id, round) {
+            self.retries.ready.push(chunk);
+        }
+    }
+
+    fn publish(&self, progress: &watch::Sender<FanoutProgress>) {
+        progress.send_replace(self.progress.clone());
+    }
+
+    fn finish(mut self, cancel: &CancelHandle) -> FanoutReport {
+        // After a cancellation, recipients still waiting (read, chunked, never sent) are reported as not sent.
+        let mut waiting = self.fresh.drain_ids();
+        waiting.extend(self.retries.chunker.drain_ids());
+        let unsent: Vec<Chunk> = self.retries.ready.drain(..).chain(self.ready.drain(..)).collect();
+        for chunk in unsent {
+            waiting.extend(chunk.recipients().map(|(id, _)| id.into_owned()));
+        }
+        for id in waiting {
+            self.progress.pending -= 1;
+            self.fail(id, None, "not sent: the fan-out was cancelled".to_owned(), false);
+        }
+        let progress = self.progress;
+        FanoutReport {
+            read: progress.read,
+            delivered: progress.delivered,
+            failed_by_code: progress.failed_by_code,
+            failures: self.report.failures,
+            duplicates: self.report.duplicates,
+            chunks: self.chunks,
+            cancelled: cancel.is_cancelled(),
+        }
+    }
+}
+
+/// The `ErrorList` of a batchsendmsg answer, by recipient. Empty when absent or unreadable.
+fn error_list(answer: &[u8]) -> HashMap<String, i64> {
+    const KEY: &[u8] = b"\"ErrorList\"";
+    if !answer.windows(KEY.len()).any(|window| window == KEY) {
+        return HashMap::new();
+    }
+    serde_json::from_slice::<Response<BatchSendMsgResult>>(answer)
+        .map(|response| response.body.error_list.into_iter().flatten().map(|e| (e.to_account, e.error_code)).collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests;

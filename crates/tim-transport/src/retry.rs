@@ -1,0 +1,247 @@
+//! Retries that never duplicate a message.
+//!
+//! One operation is a series of attempts with the same body. Each attempt waits for the quota, is sent, and its
+//! outcome decides what follows:
+//!
+//! - no connection could be made: nothing left, so a retry is always safe;
+//! - the service answered with `ErrorCode` 0 (or a code meaning "already done"): success;
+//! - a rate-limit code: the request was refused before it acted, so after backing the whole command off, retry;
+//! - a refresh-the-UserSig code: regenerate the UserSig and retry once;
+//! - a permanent code: fail with the code;
+//! - a timeout, a broken connection, an HTTP 5xx or a transient code: the request may have acted. It is retried
+//!   only while the command's idempotency class says a repeat is harmless at that moment (the dedupe window of the
+//!   pinned `MsgRandom`/`Random` is still open, or the command is idempotent); otherwise the caller gets
+//!   [`Error::OutcomeUnknown`].
+//!
+//! Backoff is capped exponential with optional equal jitter. A retry budget (tokens earned by successes, spent by
+//! retries) keeps a failing service from being hammered.
+
+use crate::error::Error;
+use crate::http::Attempt;
+use crate::pacing::Pacer;
+use bytes::Bytes;
+use serde::Deserialize;
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::Duration;
+use tim_model::catalog::{RetryClass, retry_class};
+use tim_model::command::Command;
+use tokio::time::Instant;
+
+/// How retries are scheduled and limited.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryPolicy {
+    /// Attempts per operation, the first included.
+    pub max_attempts: u32,
+    /// Backoff before the first retry.
+    pub initial_backoff: Duration,
+    /// Largest backoff.
+    pub max_backoff: Duration,
+    /// How long a command is held back after the service answered with a rate-limit code.
+    pub rate_limited_backoff: Duration,
+    /// Equal jitter: wait between half and all of the backoff, at random. Off makes schedules exact.
+    pub jitter: bool,
+    /// Retry tokens earned by each success (a retry spends one).
+    pub budget_per_success: f64,
+    /// Most retry tokens held, and the number held at start.
+    pub budget_max: f64,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 4,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(2),
+            rate_limited_backoff: Duration::from_secs(1),
+            jitter: true,
+            budget_per_success: 0.2,
+            budget_max: 100.0,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The backoff before retry number `retry` (1 for the first retry), before jitter: `initial * 2^(retry-1)`,
+    /// capped at `max_backoff`.
+    pub fn backoff(&self, retry: u32) -> Duration {
+        let factor = 1_u32.checked_shl(retry.saturating_sub(1)).unwrap_or(u32::MAX);
+        self.initial_backoff.saturating_mul(factor).min(self.max_backoff)
+    }
+
+    fn jittered(&self, backoff: Duration) -> Duration {
+        if !self.jitter || backoff.is_zero() {
+            return backoff;
+        }
+        let half = backoff / 2;
+        half + half.mul_f64(rand::random::<f64>())
+    }
+}
+
+/// Retry tokens shared by all operations of one client.
+#[derive(Debug)]
+pub(crate) struct RetryBudget {
+    tokens: Mutex<f64>,
+    per_success: f64,
+    max: f64,
+}
+
+impl RetryBudget {
+    pub(crate) fn new(policy: &RetryPolicy) -> Self {
+        Self { tokens: Mutex::new(policy.budget_max), per_success: policy.budget_per_success, max: policy.budget_max }
+    }
+
+    fn earn(&self) {
+        let mut tokens = self.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *tokens = (*tokens + self.per_success).min(self.max);
+    }
+
+    fn spend(&self) -> bool {
+        let mut tokens = self.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// The envelope fields that decide an answer's fate; the rest of the body is skipped.
+#[derive(Deserialize)]
+struct Envelope {
+    #[serde(rename = "ErrorCode", default)]
+    code: i64,
+    #[serde(rename = "ErrorInfo", default)]
+    info: String,
+}
+
+/// What one operation needs besides its attempts.
+pub(crate) struct Operation<'a> {
+    pub(crate) command: &'static Command,
+    pub(crate) policy: &'a RetryPolicy,
+    pub(crate) budget: &'a RetryBudget,
+    pub(crate) pacer: &'a Pacer,
+    /// Recipients carried by the body, for quotas counted in recipients.
+    pub(crate) recipients: u32,
+    /// When the whole operation must be over.
+    pub(crate) deadline: Instant,
+}
+
+/// What the next step is after an attempt.
+enum Step {
+    Done(Result<Bytes, Error>),
+    /// Retry after `wait`. `last` is what to report if no retry happens; `maybe_applied` says the attempt may
+    /// have acted, so a retry must be safe for the command at the moment it leaves.
+    Retry {
+        wait: Duration,
+        last: Error,
+        maybe_applied: bool,
+        refresh_sig: bool,
+    },
+}
+
+/// Runs attempts until one decides the outcome. `send(refresh_sig)` sends the same body once; `refresh_sig` asks
+/// it to regenerate the UserSig first.
+pub(crate) async fn execute<F, Fut>(op: Operation<'_>, mut send: F) -> Result<Bytes, Error>
+where
+    F: FnMut(bool) -> Fut,
+    Fut: Future<Output = Attempt>,
+{
+    let mut attempts = 0_u32;
+    let mut refreshed = false;
+    let mut refresh_sig = false;
+    let mut first_sent: Option<Instant> = None;
+    loop {
+        op.pacer.acquire(op.command.id, op.recipients).await;
+        let sent_at = *first_sent.get_or_insert_with(Instant::now);
+        attempts += 1;
+        let attempt = send(refresh_sig).await;
+        let (wait, last, maybe_applied) = match judge(&op, attempt, attempts, &mut refreshed) {
+            Step::Done(result) => {
+                if result.is_ok() {
+                    op.budget.earn();
+                }
+                return result;
+            }
+            Step::Retry { wait, last, maybe_applied, refresh_sig: refresh } => {
+                refresh_sig = refresh;
+                (wait, last, maybe_applied)
+            }
+        };
+        let resume = Instant::now() + wait;
+        if attempts >= op.policy.max_attempts || resume >= op.deadline || !op.budget.spend() {
+            return Err(last);
+        }
+        tokio::time::sleep_until(resume).await;
+        if maybe_applied {
+            // The retry must leave inside the dedupe window, counted from the first attempt. (Quota waits come
+            // after this check; they are short next to the windows that allow retries at all.)
+            let elapsed = Instant::now().saturating_duration_since(sent_at).as_secs_f64();
+            if !op.command.idempotency.retry_safe_after(elapsed) {
+                return Err(Error::OutcomeUnknown { command: op.command.path, last: Box::new(last) });
+            }
+        }
+    }
+}
+
+/// Decides what one attempt means.
+fn judge(op: &Operation<'_>, attempt: Attempt, attempts: u32, refreshed: &mut bool) -> Step {
+    let command = op.command.path;
+    let backoff = op.policy.jittered(op.policy.backoff(attempts));
+    let retry =
+        |last: Error, maybe_applied: bool| Step::Retry { wait: backoff, last, maybe_applied, refresh_sig: false };
+    match attempt {
+        Attempt::ConnectFailed(detail) => retry(Error::Connect { command, attempts, detail }, false),
+        Attempt::TimedOut => retry(Error::TimedOut { command, attempts }, true),
+        Attempt::Broken(detail) => retry(Error::NoResponse { command, attempts, detail }, true),
+        Attempt::Answered { status, .. } if status >= 500 => {
+            retry(Error::NoResponse { command, attempts, detail: format!("HTTP {status}") }, true)
+        }
+        Attempt::Answered { status, body } if status != 200 => Step::Done(Err(Error::Unreadable {
+            command,
+            status,
+            detail: format!("HTTP {status} instead of the service's JSON"),
+            raw: body,
+        })),
+        Attempt::Answered { status, body } => {
+            let envelope: Envelope = match serde_json::from_slice(&body) {
+                Ok(envelope) => envelope,
+                Err(error) => {
+                    return Step::Done(Err(Error::Unreadable {
+                        command,
+                        status,
+                        detail: error.to_string(),
+                        raw: body,
+                    }));
+                }
+            };
+            if envelope.code == 0 {
+                return Step::Done(Ok(body));
+            }
+            let class = retry_class(envelope.code);
+            if class == RetryClass::AlreadyDone {
+                return Step::Done(Ok(body));
+            }
+            let refused = Error::Refused { command, code: envelope.code, info: envelope.info, class, raw: body };
+            match class {
+                RetryClass::RefreshUserSig if !*refreshed => {
+                    *refreshed = true;
+                    Step::Retry { wait: Duration::ZERO, last: refused, maybe_applied: false, refresh_sig: true }
+                }
+                RetryClass::RateLimited => {
+                    // Refused before it acted: hold the whole command back, then try again.
+                    op.pacer.back_off(op.command.id, op.policy.rate_limited_backoff);
+                    Step::Retry { wait: Duration::ZERO, last: refused, maybe_applied: false, refresh_sig: false }
+                }
+                RetryClass::Transient => retry(refused, true),
+                RetryClass::RefreshUserSig | RetryClass::Permanent | RetryClass::AlreadyDone => {
+                    Step::Done(Err(refused))
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,190 @@
+//! A fan-out of 100,000 recipients against a mock service that injects transient failures — whole calls refused
+//! with transient codes, HTTP 502 after the message was stored ("stored, but the response was lost"), and
+//! recipients listed in `ErrorList` with transient codes — accounts for every recipient exactly once, delivers
+//! nobody twice, and only ever re-sends byte-identical bodies under the same `MsgRandom`.
+
+use futures_util::stream;
+use rand::{Rng, SeedableRng};
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::time::Duration;
+use tim_model::c2c::BatchSendMsgRequest;
+use tim_model::{MsgBody, UserId};
+use tim_sig::SecretKey;
+use tim_transport::retry::RetryPolicy;
+use tim_transport::{Client, ClientConfig, Endpoint, Fanout, FanoutOptions};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+const RECIPIENTS: usize = 100_000;
+
+/// Which recipients do not exist (a permanent failure).
+fn missing(id: &str) -> bool {
+    id.ends_with("37")
+}
+
+#[derive(Default)]
+struct State {
+    rng: Option<rand::rngs::StdRng>,
+    /// Every body seen, by MsgRandom.
+    bodies: HashMap<u64, Vec<u8>>,
+    /// The answer given when each MsgRandom's recipients were stored (the service's deduplication replays it).
+    stored: HashMap<u64, Value>,
+    /// How often each recipient was stored.
+    deliveries: HashMap<String, u32>,
+    resends: u32,
+    lost: u32,
+}
+
+struct FlakyService(Mutex<State>);
+
+impl Respond for FlakyService {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&request.body).expect("the client sends JSON");
+        let random = body["MsgRandom"].as_u64().expect("every chunk carries a MsgRandom");
+        let to: Vec<String> =
+            body["To_Account"].as_array().expect("recipients").iter().map(|v| v.as_str().unwrap().to_owned()).collect();
+        let mut state = self.0.lock().unwrap();
+        if let Some(previous) = state.bodies.insert(random, request.body.clone()) {
+            assert_eq!(previous, request.body, "a retry under MsgRandom {random} changed the body");
+            state.resends += 1;
+        }
+        let roll: f64 = state.rng.as_mut().unwrap().random();
+        if roll < 0.05 {
+            // Refused before storing, with a transient code.
+            return ResponseTemplate::new(200)
+                .set_body_string(r#"{"ActionStatus":"FAIL","ErrorCode":70169,"ErrorInfo":"server timeout"}"#);
+        }
+        if let Some(first) = state.stored.get(&random) {
+            // A duplicate the service drops, answering as it did the first time.
+            return ResponseTemplate::new(200).set_body_json(first.clone());
+        }
+        let mut error_list = Vec::new();
+        {
+            for id in &to {
+                let transient = state.rng.as_mut().unwrap().random::<f64>() < 0.02;
+                if missing(id) {
+                    error_list.push(serde_json::json!({"To_Account": id, "ErrorCode": 70107}));
+                } else if transient {
+                    error_list.push(serde_json::json!({"To_Account": id, "ErrorCode": 91000}));
+                } else {
+                    *state.deliveries.entry(id.clone()).or_default() += 1;
+                }
+            }
+        }
+        let status = if error_list.is_empty() { "OK" } else { "SomeError" };
+        let answer = serde_json::json!({"ActionStatus": status, "ErrorCode": 0, "ErrorInfo": "", "MsgKey": format!("1_{random}_1"), "ErrorList": error_list});
+        state.stored.insert(random, answer.clone());
+        if roll < 0.10 {
+            // Stored, but the answer is lost on the way back.
+            state.lost += 1;
+            return ResponseTemplate::new(502).set_body_string("bad gateway");
+        }
+        ResponseTemplate::new(200).set_body_json(answer)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_recipient_is_accounted_for_once_and_nobody_gets_the_message_twice() {
+    let server = MockServer::start().await;
+    let service =
+        FlakyService(Mutex::new(State { rng: Some(rand::rngs::StdRng::seed_from_u64(7)), ..State::default() }));
+    let shared = std::sync::Arc::new(service);
+    Mock::given(method("POST"))
+        .and(path("/v4/openim/batchsendmsg"))
+        .respond_with(SharedResponder(shared.clone()))
+        .mount(&server)
+        .await;
+
+    let mut config = ClientConfig::new(Endpoint::BaseUrl(server.uri()));
+    config.pacing = false;
+    config.retry = RetryPolicy {
+        initial_backoff: Duration::from_millis(5),
+        max_backoff: Duration::from_millis(20),
+        budget_max: 1e9,
+        ..RetryPolicy::default()
+    };
+    let client = Client::new(1_400_000_000, "administrator", SecretKey::new("test-key").unwrap(), config).unwrap();
+    let message = BatchSendMsgRequest::new(Vec::new(), MsgBody::text("Your order has shipped"));
+    let fanout = Fanout::new(client, &message, FanoutOptions::default()).unwrap();
+    let progress = fanout.progress();
+
+    let mut input: Vec<String> = (0..RECIPIENTS).map(|i| format!("user{i:06}")).collect();
+    input.extend(["user000001".to_owned(), "user000002".to_owned()]); // duplicates
+    input.push(String::new()); // blank lines are skipped
+    input.push("x".repeat(33)); // invalid UserID
+    let report = fanout.run(stream::iter(input)).await;
+
+    let state = shared.0.lock().unwrap();
+    let failed: HashSet<&str> = report.failures.iter().map(|f| f.user_id.as_str()).collect();
+    assert_eq!(report.read as usize, RECIPIENTS + 3);
+    assert_eq!(report.duplicates, ["user000001", "user000002"]);
+    assert_eq!(report.delivered as usize + report.failures.len() + report.duplicates.len(), report.read as usize);
+    assert_eq!(failed.len(), report.failures.len(), "a recipient is listed twice among failures");
+    // Nobody stored twice, and exactly the delivered ones stored.
+    assert!(state.deliveries.values().all(|&count| count == 1), "a recipient got the message twice");
+    assert_eq!(state.deliveries.len() as u64, report.delivered);
+    for id in (0..RECIPIENTS).map(|i| format!("user{i:06}")) {
+        let stored = state.deliveries.contains_key(&id);
+        assert_eq!(stored, !failed.contains(id.as_str()), "{id}: stored {stored} but reported otherwise");
+    }
+    // Permanent failures carry their code; with these rates every transient failure recovered.
+    for failure in &report.failures {
+        match failure.code {
+            Some(70107) => assert!(missing(&failure.user_id)),
+            None => assert_eq!(failure.user_id, "x".repeat(33)),
+            other => panic!("unexpected failure {other:?} for {}", failure.user_id),
+        }
+    }
+    assert_eq!(report.failed_by_code.get(&70107).copied().unwrap_or(0) as usize, RECIPIENTS / 100);
+    assert!(
+        state.resends > 0 && state.lost > 0,
+        "the faults were exercised: {} resends, {} lost",
+        state.resends,
+        state.lost
+    );
+    let last = progress.borrow().clone();
+    assert_eq!(last.pending, 0);
+    assert_eq!(last.delivered, report.delivered);
+}
+
+/// Lets the test keep a handle on the responder's state.
+struct SharedResponder(std::sync::Arc<FlakyService>);
+
+impl Respond for SharedResponder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        self.0.respond(request)
+    }
+}
+
+#[tokio::test]
+async fn cancelling_reports_what_was_not_sent() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string(r#"{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}"#)
+                .set_delay(Duration::from_millis(200)),
+        )
+        .mount(&server)
+        .await;
+    let mut config = ClientConfig::new(Endpoint::BaseUrl(server.uri()));
+    config.pacing = false;
+    let client = Client::new(1_400_000_000, "administrator", SecretKey::new("test-key").unwrap(), config).unwrap();
+    let message = BatchSendMsgRequest::new(Vec::new(), MsgBody::text("hi"));
+    let fanout = Fanout::new(client, &message, FanoutOptions { concurrency: 1, ..FanoutOptions::default() }).unwrap();
+    let cancel = fanout.cancel_handle();
+    let ids: Vec<String> = (0..5_000).map(|i| format!("u{i}")).collect();
+    let running = tokio::spawn(fanout.run(stream::iter(ids)));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    cancel.cancel();
+    let report = running.await.unwrap();
+    assert!(report.cancelled);
+    // The chunk in flight finished; the next one was read but not sent; the rest was never read.
+    assert_eq!(report.delivered, 500);
+    assert!(report.failures.iter().all(|f| f.reason.contains("cancelled")));
+    assert_eq!(report.delivered as usize + report.failures.len(), report.read as usize);
+    assert!(report.read < 5_000);
+    let _ = UserId::new("unused");
+}
