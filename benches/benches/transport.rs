@@ -97,5 +97,69 @@ fn fanout(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, fanout);
+/// Peak memory of a 10,000,000-recipient fan-out streamed from a file, recorded as a fact (Linux only: the peak
+/// is reset through `/proc/self/clear_refs` before the run and read from `VmHWM` after it).
+fn fanout_10m_peak_memory(_: &mut Criterion) {
+    const TEN_MILLION: usize = 10_000_000;
+    // `cargo test` runs benches once as a smoke test, without `--bench`: ten million recipients are for
+    // `cargo bench` (and `cargo xtask bench`) only. The peak is read from Linux's /proc.
+    if !std::env::args().any(|arg| arg == "--bench") || std::fs::metadata("/proc/self/clear_refs").is_err() {
+        return;
+    }
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench-data");
+    std::fs::create_dir_all(&dir).expect("a data folder");
+    let file = dir.join("recipients-10m.txt");
+    if std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0) == 0 {
+        let mut text = String::with_capacity(TEN_MILLION * 14);
+        for i in 0..TEN_MILLION {
+            text.push_str(&format!("user{i:08}\n"));
+        }
+        std::fs::write(&file, text).expect("the recipients file");
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
+    let report = runtime.block_on(async {
+        let addr = tim_benches::bare_server(ANSWER).await;
+        let mut config = ClientConfig::new(Endpoint::BaseUrl(format!("http://{addr}")));
+        config.pacing = false;
+        let client =
+            Client::new(1_400_000_000, "administrator", tim_sig::SecretKey::new("bench-key").expect("key"), config)
+                .expect("a client");
+        let fanout =
+            Fanout::new(client, &message(), FanoutOptions { concurrency: CONCURRENCY, ..FanoutOptions::default() })
+                .expect("a valid message");
+        let lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(
+            tokio::fs::File::open(&file).await.expect("the recipients file"),
+        ));
+        let input = Box::pin(stream::unfold(lines, |mut lines| async move {
+            lines.next_line().await.ok().flatten().map(|line| (line, lines))
+        }));
+        let before = rss_kib("VmRSS:");
+        // Reset the peak so it measures the fan-out, not the setup.
+        let _ = std::fs::write("/proc/self/clear_refs", "5");
+        let started = std::time::Instant::now();
+        let report = fanout.run(input).await;
+        let elapsed = started.elapsed();
+        (report, before, rss_kib("VmHWM:"), elapsed)
+    });
+    let (report, before, peak, elapsed) = report;
+    assert_eq!(report.delivered as usize, TEN_MILLION);
+    tim_benches::record_fact("fanout_10m_peak_rss_mib", (peak as f64 / 1024.0).round());
+    tim_benches::record_fact("fanout_10m_rss_before_mib", (before as f64 / 1024.0).round());
+    tim_benches::record_fact("fanout_10m_recipients_per_s", (TEN_MILLION as f64 / elapsed.as_secs_f64()).round());
+}
+
+/// A `/proc/self/status` figure in KiB.
+fn rss_kib(key: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|line| line.starts_with(key))
+                .and_then(|line| line.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+criterion_group!(benches, fanout_10m_peak_memory, fanout);
 criterion_main!(benches);

@@ -10,8 +10,8 @@
 //!
 //! Memory stays bounded whatever the input's length: the input is read as chunks are needed, only chunks in
 //! flight hold recipients (as the bytes of their request body, with no allocation per recipient), delivered
-//! recipients are counted, not kept, and duplicates are found through a set of 64-bit keyed fingerprints
-//! (8 bytes a recipient). Two different UserIDs share a fingerprint with a probability of about n²/2⁶⁵ (3 in a
+//! recipients are counted, not kept, and duplicates are found through a compact set of 64-bit keyed
+//! fingerprints (about 8 bytes a recipient, see `seen.rs`). Two different UserIDs share a fingerprint with a probability of about n²/2⁶⁵ (3 in a
 //! million for ten million recipients); such a recipient would be reported as a duplicate, not silently dropped.
 
 use crate::client::Client;
@@ -19,8 +19,8 @@ use crate::error::Error;
 use bytes::{BufMut, Bytes, BytesMut};
 use futures_util::{FutureExt, Stream, StreamExt};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tim_model::api::TypedRequest;
@@ -396,31 +396,13 @@ impl Retries {
     }
 }
 
-/// Hashes already-hashed fingerprints as they are.
-#[derive(Debug, Default)]
-struct Fingerprint(u64);
-
-impl Hasher for Fingerprint {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*byte);
-        }
-    }
-    fn write_u64(&mut self, value: u64) {
-        self.0 = value;
-    }
-}
-
 /// The bookkeeping of one run.
 struct Run {
     fresh: Chunker,
     /// Chunks built ahead, waiting for a free slot.
     ready: std::collections::VecDeque<Chunk>,
     retries: Retries,
-    seen: HashSet<u64, BuildHasherDefault<Fingerprint>>,
+    seen: seen::SeenSet,
     hasher: foldhash::fast::RandomState,
     progress: FanoutProgress,
     report: FanoutReport,
@@ -433,7 +415,7 @@ impl Run {
             fresh: Chunker::new(&fanout.options, &fanout.tail),
             ready: std::collections::VecDeque::new(),
             retries: Retries { chunker: Chunker::new(&fanout.options, &fanout.tail), ready: Vec::new() },
-            seen: HashSet::default(),
+            seen: seen::SeenSet::default(),
             hasher: foldhash::fast::RandomState::default(),
             progress: FanoutProgress::default(),
             report: FanoutReport::default(),
@@ -588,6 +570,8 @@ fn error_list(answer: &[u8]) -> HashMap<String, i64> {
         .map(|response| response.body.error_list.into_iter().flatten().map(|e| (e.to_account, e.error_code)).collect())
         .unwrap_or_default()
 }
+
+mod seen;
 
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,130 @@
+//! The set of recipients already read, as 64-bit keyed fingerprints, compact enough for tens of millions.
+//!
+//! New fingerprints go into a small hash set; when it holds a thirty-second of the total (at least 65,536), it is
+//! sorted and merged, in place from the end, into one sorted array of all older fingerprints, indexed by their top
+//! 16 bits. Memory is about 8 bytes a recipient plus the small set (a plain hash set would need up to three times
+//! that while it grows); a lookup is a hash probe and a short binary search inside one index bucket.
+
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Fingerprints are already hashes: the set uses them as they are.
+#[derive(Debug, Default)]
+pub(super) struct Identity(u64);
+
+impl Hasher for Identity {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*byte);
+        }
+    }
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
+    }
+}
+
+/// The smallest number of recent fingerprints merged at once.
+const MIN_RECENT: usize = 1 << 16;
+/// Bits of a fingerprint used to index the sorted array.
+const INDEX_BITS: u32 = 16;
+
+#[derive(Debug, Default)]
+pub(super) struct SeenSet {
+    recent: HashSet<u64, BuildHasherDefault<Identity>>,
+    /// Every older fingerprint, sorted.
+    sorted: Vec<u64>,
+    /// `index[b]` is the first position in `sorted` whose top bits are at least `b` (one more entry at the end).
+    index: Vec<u32>,
+}
+
+impl SeenSet {
+    /// Adds a fingerprint; `false` when it was already there.
+    pub(super) fn insert(&mut self, fingerprint: u64) -> bool {
+        if self.in_sorted(fingerprint) || !self.recent.insert(fingerprint) {
+            return false;
+        }
+        if self.recent.len() >= MIN_RECENT.max(self.sorted.len() / 32) {
+            self.merge();
+        }
+        true
+    }
+
+    fn in_sorted(&self, fingerprint: u64) -> bool {
+        if self.sorted.is_empty() {
+            return false;
+        }
+        let bucket = (fingerprint >> (64 - INDEX_BITS)) as usize;
+        let (start, end) = (self.index[bucket] as usize, self.index[bucket + 1] as usize);
+        self.sorted[start..end].binary_search(&fingerprint).is_ok()
+    }
+
+    /// Moves the recent fingerprints into the sorted array.
+    fn merge(&mut self) {
+        let mut fresh: Vec<u64> = self.recent.drain().collect();
+        fresh.sort_unstable();
+        let old = self.sorted.len();
+        self.sorted.reserve_exact(fresh.len());
+        self.sorted.resize(old + fresh.len(), 0);
+        // Merge from the end so nothing is overwritten before it is read.
+        let (mut i, mut j, mut k) = (old, fresh.len(), self.sorted.len());
+        while j > 0 {
+            k -= 1;
+            if i > 0 && self.sorted[i - 1] > fresh[j - 1] {
+                self.sorted[k] = self.sorted[i - 1];
+                i -= 1;
+            } else {
+                self.sorted[k] = fresh[j - 1];
+                j -= 1;
+            }
+        }
+        self.reindex();
+        self.recent.shrink_to(MIN_RECENT);
+    }
+
+    fn reindex(&mut self) {
+        let buckets = 1_usize << INDEX_BITS;
+        self.index.clear();
+        self.index.reserve_exact(buckets + 1);
+        let mut position = 0;
+        for bucket in 0..buckets {
+            while position < self.sorted.len() && ((self.sorted[position] >> (64 - INDEX_BITS)) as usize) < bucket {
+                position += 1;
+            }
+            self.index.push(position as u32);
+        }
+        self.index.push(self.sorted.len() as u32);
+    }
+
+    /// Reserves room for `additional` fingerprints in the recent set, up to the size of one merge.
+    pub(super) fn reserve(&mut self, additional: usize) {
+        self.recent.reserve(additional.min(MIN_RECENT));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::hash::BuildHasher;
+
+    #[test]
+    fn agrees_with_a_plain_set_across_many_merges() {
+        let hasher = foldhash::fast::RandomState::default();
+        let mut seen = SeenSet::default();
+        let mut plain = std::collections::HashSet::new();
+        // 400,000 draws from 300,000 values: many repeats, several merges.
+        for i in 0..400_000_u64 {
+            let fingerprint = hasher.hash_one((i * 7_919) % 300_000);
+            assert_eq!(seen.insert(fingerprint), plain.insert(fingerprint), "draw {i}");
+        }
+        assert!(seen.sorted.len() > MIN_RECENT, "merges happened");
+        assert!(seen.sorted.windows(2).all(|pair| pair[0] < pair[1]), "the merged array is sorted and unique");
+        // Extremes of the index.
+        for fingerprint in [0, u64::MAX, 1 << 63] {
+            assert_eq!(seen.insert(fingerprint), plain.insert(fingerprint));
+            assert!(!seen.insert(fingerprint));
+        }
+    }
+}
