@@ -16,7 +16,7 @@
 
 use crate::client::Client;
 use crate::error::Error;
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::Bytes;
 use futures_util::{FutureExt, Stream, StreamExt};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -309,7 +309,7 @@ impl Chunk {
 /// Builds chunks that respect the recipient and byte limits, writing each recipient straight into the body.
 #[derive(Debug)]
 struct Chunker {
-    body: BytesMut,
+    body: Vec<u8>,
     slots: Vec<Slot>,
     max_recipients: usize,
     /// Most body bytes before the random and the message: the limit less everything but the recipients.
@@ -321,7 +321,7 @@ impl Chunker {
     fn new(options: &FanoutOptions, tail: &Bytes) -> Self {
         let max_head_bytes = options.max_bytes.saturating_sub(RANDOM_KEY.len() + MAX_RANDOM_DIGITS + tail.len());
         Self {
-            body: BytesMut::new(),
+            body: Vec::new(),
             slots: Vec::new(),
             max_recipients: options.max_recipients,
             max_head_bytes,
@@ -338,18 +338,18 @@ impl Chunker {
         let flushed = if full { self.flush() } else { None };
         if self.slots.is_empty() {
             self.body.reserve(self.max_head_bytes + RANDOM_KEY.len() + MAX_RANDOM_DIGITS + self.tail.len());
-            self.body.put_slice(HEAD);
+            self.body.extend_from_slice(HEAD);
             self.slots.reserve(self.max_recipients);
         } else {
-            self.body.put_u8(b',');
+            self.body.push(b',');
         }
         let start = self.body.len() as u32;
         if escaped {
-            let _ = serde_json::to_writer((&mut self.body).writer(), id);
+            let _ = serde_json::to_writer(&mut self.body, id);
         } else {
-            self.body.put_u8(b'"');
-            self.body.put_slice(id.as_bytes());
-            self.body.put_u8(b'"');
+            self.body.push(b'"');
+            self.body.extend_from_slice(id.as_bytes());
+            self.body.push(b'"');
         }
         let len = (self.body.len() - start as usize) as u16;
         self.slots.push(Slot { start, len, escaped, round });
@@ -362,10 +362,11 @@ impl Chunker {
             return None;
         }
         let mut body = std::mem::take(&mut self.body);
-        body.put_slice(RANDOM_KEY);
-        body.put_slice(rand::random::<u32>().to_string().as_bytes());
-        body.put_slice(&self.tail);
-        Some(Chunk { body: body.freeze(), slots: std::mem::take(&mut self.slots) })
+        body.extend_from_slice(RANDOM_KEY);
+        let digits = itoa_u32(rand::random::<u32>());
+        body.extend_from_slice(digits.as_bytes());
+        body.extend_from_slice(&self.tail);
+        Some(Chunk { body: Bytes::from(body), slots: std::mem::take(&mut self.slots) })
     }
 
     fn is_empty(&self) -> bool {
@@ -425,8 +426,9 @@ impl Run {
 
     /// Takes one input entry; returns a chunk when one is full.
     fn read(&mut self, line: &str) -> Option<Chunk> {
-        let id = line.trim_end_matches(['\r', '\n']);
-        if id.trim_ascii().is_empty() {
+        let id = line.strip_suffix('\n').unwrap_or(line);
+        let id = id.strip_suffix('\r').unwrap_or(id);
+        if id.bytes().next().is_none_or(|first| first.is_ascii_whitespace()) && id.trim_ascii().is_empty() {
             return None;
         }
         self.progress.read += 1;
@@ -556,6 +558,30 @@ impl Run {
             duplicates: self.report.duplicates,
             chunks: self.chunks,
             cancelled: cancel.is_cancelled(),
+        }
+    }
+}
+
+/// A u32 in decimal, without going through the formatting machinery.
+struct Digits {
+    bytes: [u8; MAX_RANDOM_DIGITS],
+    start: usize,
+}
+
+impl Digits {
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[self.start..]
+    }
+}
+
+fn itoa_u32(mut value: u32) -> Digits {
+    let mut digits = Digits { bytes: [0; MAX_RANDOM_DIGITS], start: MAX_RANDOM_DIGITS };
+    loop {
+        digits.start -= 1;
+        digits.bytes[digits.start] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            return digits;
         }
     }
 }

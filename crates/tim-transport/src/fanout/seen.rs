@@ -1,6 +1,6 @@
 //! The set of recipients already read, as 64-bit keyed fingerprints, compact enough for tens of millions.
 //!
-//! New fingerprints go into a small hash set; when it holds a thirty-second of the total (at least 65,536), it is
+//! New fingerprints go into a small hash set; when it holds a thirty-second of the total (at least 262,144), it is
 //! sorted and merged, in place from the end, into one sorted array of all older fingerprints, indexed by their top
 //! 16 bits. Memory is about 8 bytes a recipient plus the small set (a plain hash set would need up to three times
 //! that while it grows); a lookup is a hash probe and a short binary search inside one index bucket.
@@ -27,17 +27,25 @@ impl Hasher for Identity {
 }
 
 /// The smallest number of recent fingerprints merged at once.
-const MIN_RECENT: usize = 1 << 16;
+const MIN_RECENT: usize = 1 << 18;
 /// Bits of a fingerprint used to index the sorted array.
 const INDEX_BITS: u32 = 16;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct SeenSet {
+    /// The smallest merge (a constant but for tests, which merge often).
+    min_recent: usize,
     recent: HashSet<u64, BuildHasherDefault<Identity>>,
     /// Every older fingerprint, sorted.
     sorted: Vec<u64>,
     /// `index[b]` is the first position in `sorted` whose top bits are at least `b` (one more entry at the end).
     index: Vec<u32>,
+}
+
+impl Default for SeenSet {
+    fn default() -> Self {
+        Self { min_recent: MIN_RECENT, recent: HashSet::default(), sorted: Vec::new(), index: Vec::new() }
+    }
 }
 
 impl SeenSet {
@@ -46,7 +54,7 @@ impl SeenSet {
         if self.in_sorted(fingerprint) || !self.recent.insert(fingerprint) {
             return false;
         }
-        if self.recent.len() >= MIN_RECENT.max(self.sorted.len() / 32) {
+        if self.recent.len() >= self.min_recent.max(self.sorted.len() / 32) {
             self.merge();
         }
         true
@@ -81,7 +89,7 @@ impl SeenSet {
             }
         }
         self.reindex();
-        self.recent.shrink_to(MIN_RECENT);
+        self.recent.shrink_to(self.min_recent);
     }
 
     fn reindex(&mut self) {
@@ -100,7 +108,7 @@ impl SeenSet {
 
     /// Reserves room for `additional` fingerprints in the recent set, up to the size of one merge.
     pub(super) fn reserve(&mut self, additional: usize) {
-        self.recent.reserve(additional.min(MIN_RECENT));
+        self.recent.reserve(additional.min(self.min_recent));
     }
 }
 
@@ -112,14 +120,14 @@ mod tests {
     #[test]
     fn agrees_with_a_plain_set_across_many_merges() {
         let hasher = foldhash::fast::RandomState::default();
-        let mut seen = SeenSet::default();
+        let mut seen = SeenSet { min_recent: 1 << 12, ..SeenSet::default() };
         let mut plain = std::collections::HashSet::new();
         // 400,000 draws from 300,000 values: many repeats, several merges.
         for i in 0..400_000_u64 {
             let fingerprint = hasher.hash_one((i * 7_919) % 300_000);
             assert_eq!(seen.insert(fingerprint), plain.insert(fingerprint), "draw {i}");
         }
-        assert!(seen.sorted.len() > MIN_RECENT, "merges happened");
+        assert!(seen.sorted.len() > 1 << 16, "many merges happened");
         assert!(seen.sorted.windows(2).all(|pair| pair[0] < pair[1]), "the merged array is sorted and unique");
         // Extremes of the index.
         for fingerprint in [0, u64::MAX, 1 << 63] {
