@@ -28,6 +28,12 @@ const RATIOS: &[Ratio] = &[
         meaning: "recipients/s of the fan-out engine relative to a raw hyper client posting pre-serialized bodies (target >= 0.9)",
     },
     Ratio {
+        name: "emulator_vs_bare_hyper",
+        subject: "emulator/batchsendmsg_500/emulator",
+        baseline: "emulator/batchsendmsg_500/bare_hyper",
+        meaning: "500-recipient batchsendmsg/s of tim-emulator (storing) relative to a bare hyper server (target >= 0.5)",
+    },
+    Ratio {
         name: "batchsendmsg_typed_vs_value",
         subject: "model/serialize_batchsendmsg_500/typed",
         baseline: "model/serialize_batchsendmsg_500/json_value",

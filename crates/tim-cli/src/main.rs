@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use std::io::Write as _;
 use std::process::ExitCode;
 
+mod emulator;
 mod inspect;
 mod remote;
 mod sig;
@@ -34,6 +35,8 @@ enum Command {
     /// Generate and verify UserSigs (TLS Sig API v2), compatibly with Tencent's official libraries.
     #[command(subcommand)]
     Sig(sig::SigCommand),
+    /// Run a local emulator of Tencent Cloud Chat's REST service until Ctrl-C (accounts, groups, messages in memory).
+    Emulator(emulator::EmulatorArgs),
 }
 
 /// A command that ran but failed: its reason goes to stderr and the exit code is 1.
@@ -54,6 +57,7 @@ fn main() -> ExitCode {
         Command::Call(args) => remote::call(&args),
         Command::Fanout(args) => remote::fanout(&args),
         Command::Sig(command) => sig::run(command),
+        Command::Emulator(args) => emulator::run(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

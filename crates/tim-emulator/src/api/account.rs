@@ -1,0 +1,89 @@
+//! `im_open_login_svc`: account_import, multiaccount_import, account_check and account_delete.
+//!
+//! Deleting accounts is allowed (the service allows it only for trial-edition apps, answering 71000 otherwise);
+//! a deleted account loses its inbox.
+
+use super::{Answer, Ctx, ok};
+use crate::state::State;
+use tim_model::Extra;
+use tim_model::account::{
+    AccountCheckRequest, AccountDeleteRequest, AccountImportRequest, AccountResult, AccountResults,
+    MultiAccountImportRequest, MultiAccountImportResult,
+};
+use tim_model::envelope::NoFields;
+
+/// Sets the profile fields that were sent, keeping the others.
+fn update_profile(state: &mut State, id: &str, nick: Option<String>, face_url: Option<String>) {
+    if nick.is_none() && face_url.is_none() {
+        return;
+    }
+    let Some(account) = state.account_index(id) else { return };
+    let profile = state.profiles.entry(account).or_default();
+    if nick.is_some() {
+        profile.nick = nick;
+    }
+    if face_url.is_some() {
+        profile.face_url = face_url;
+    }
+}
+
+pub(super) fn account_import(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
+    let request: AccountImportRequest = ctx.decode(body)?;
+    let mut state = ctx.state();
+    // Importing an existing account succeeds and updates its profile.
+    state.account_key(request.user_id.as_str(), true);
+    update_profile(&mut state, request.user_id.as_str(), request.nick, request.face_url);
+    Ok(ok(NoFields::default()))
+}
+
+pub(super) fn multiaccount_import(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
+    let request: MultiAccountImportRequest = ctx.decode(body)?;
+    let mut state = ctx.state();
+    for id in request.accounts.iter().flatten() {
+        state.account_key(id.as_str(), true);
+    }
+    for item in request.account_list.into_iter().flatten() {
+        state.account_key(item.user_id.as_str(), true);
+        update_profile(&mut state, item.user_id.as_str(), item.nick, item.face_url);
+    }
+    Ok(ok(MultiAccountImportResult { fail_accounts: Some(Vec::new()), extra: Extra::new() }))
+}
+
+pub(super) fn account_check(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
+    let request: AccountCheckRequest = ctx.decode(body)?;
+    let state = ctx.state();
+    let items = request
+        .check_item
+        .iter()
+        .map(|item| {
+            let imported = state.account_exists(item.user_id.as_str());
+            AccountResult {
+                user_id: item.user_id.to_string(),
+                result_code: 0,
+                result_info: String::new(),
+                account_status: Some(if imported { "Imported" } else { "NotImported" }.to_owned()),
+            }
+        })
+        .collect();
+    Ok(ok(AccountResults { result_item: Some(items), extra: Extra::new() }))
+}
+
+pub(super) fn account_delete(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
+    let request: AccountDeleteRequest = ctx.decode(body)?;
+    let mut state = ctx.state();
+    let items = request
+        .delete_item
+        .iter()
+        .map(|item| {
+            let deleted = state.delete_account(item.user_id.as_str());
+            // 70107: the account does not exist.
+            let (result_code, result_info) = if deleted {
+                (0, String::new())
+            } else {
+                (70107, "Err_TLS_PT_Open_Login_Account_Not_Exist".to_owned())
+            };
+            AccountResult { user_id: item.user_id.to_string(), result_code, result_info, account_status: None }
+        })
+        .collect();
+    Ok(ok(AccountResults { result_item: Some(items), extra: Extra::new() }))
+}

@@ -1,0 +1,256 @@
+//! Every typed command end to end against the local emulator (the service's protocol, authentication, state and
+//! codes), and a fan-out through injected faults in which the inboxes prove that no recipient was lost and none
+//! received the message twice.
+
+use futures_util::stream;
+use serde_json::json;
+use std::time::Duration;
+use tim_emulator::{Emulator, FaultConfig, QuotaConfig, RunningEmulator};
+use tim_model::api::{TypedRequest, decode};
+use tim_model::envelope::ActionStatus;
+use tim_sig::SecretKey;
+use tim_transport::retry::RetryPolicy;
+use tim_transport::{Client, ClientConfig, Endpoint, Error, Fanout, FanoutOptions};
+
+const SDKAPPID: u64 = 1_400_000_000;
+const KEY: &str = "end-to-end-key";
+
+fn system_clock() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+async fn emulator(faults: FaultConfig, auto_create: bool) -> RunningEmulator {
+    let emulator = Emulator::builder(SDKAPPID, SecretKey::new(KEY).unwrap(), system_clock)
+        .admin("administrator")
+        .auto_create_accounts(auto_create)
+        .faults(faults)
+        .seed(11)
+        .quotas(QuotaConfig::disabled())
+        .build()
+        .unwrap();
+    emulator.serve(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap()).unwrap()
+}
+
+fn client(running: &RunningEmulator, configure: impl FnOnce(&mut ClientConfig)) -> Client {
+    let mut config = ClientConfig::new(Endpoint::BaseUrl(running.base_url()));
+    configure(&mut config);
+    Client::new(SDKAPPID, "administrator", SecretKey::new(KEY).unwrap(), config).unwrap()
+}
+
+/// A typed request from JSON (the tests read like the API documentation).
+fn request<R: TypedRequest>(value: serde_json::Value) -> R {
+    decode(&serde_json::to_vec(&value).unwrap()).unwrap_or_else(|e| panic!("{value}: {e}"))
+}
+
+#[tokio::test]
+async fn every_typed_command_works_against_the_emulator() {
+    use tim_model::{account::*, c2c::*, group::*, group_msg::*, push_all::*};
+    let running = emulator(FaultConfig::none(), false).await;
+    let client = client(&running, |_| {});
+    let text = |t: &str| json!([{"MsgType": "TIMTextElem", "MsgContent": {"Text": t}}]);
+
+    // Accounts.
+    client.call(request::<AccountImportRequest>(json!({"UserID": "alice", "Nick": "Alice"}))).await.unwrap();
+    let imported = client
+        .call(request::<MultiAccountImportRequest>(json!({"Accounts": ["bob", "carol", "dave", "erin"]})))
+        .await
+        .unwrap();
+    assert!(imported.body.fail_accounts.unwrap_or_default().is_empty());
+    let checked = client
+        .call(request::<AccountCheckRequest>(json!({"CheckItem": [{"UserID": "alice"}, {"UserID": "zed"}]})))
+        .await
+        .unwrap();
+    let statuses: Vec<Option<String>> =
+        checked.body.result_item.unwrap().into_iter().map(|r| r.account_status).collect();
+    assert_eq!(statuses, [Some("Imported".into()), Some("NotImported".into())]);
+
+    // One-to-one messages, read back from history, then recalled.
+    let sent = client
+        .call(request::<SendMsgRequest>(
+            json!({"From_Account": "alice", "To_Account": "bob", "MsgBody": text("hi bob")}),
+        ))
+        .await
+        .unwrap();
+    let key = sent.body.msg_key.expect("a MsgKey");
+    let batch = client
+        .call(request::<BatchSendMsgRequest>(
+            json!({"From_Account": "alice", "To_Account": ["bob", "carol", "zed"], "MsgBody": text("news")}),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(batch.action_status, ActionStatus::SomeError);
+    let failed: Vec<(String, i64)> =
+        batch.body.error_list.unwrap().into_iter().map(|e| (e.to_account, e.error_code)).collect();
+    assert_eq!(failed, [("zed".to_owned(), 70107)]);
+    client
+        .call(request::<ImportMsgRequest>(json!({"SyncFromOldSystem": 2, "From_Account": "dave", "To_Account": "bob",
+            "MsgTimeStamp": system_clock() - 3600, "MsgBody": text("old news")})))
+        .await
+        .unwrap();
+    let now = system_clock() as i64;
+    let history = client
+        .call(request::<AdminGetRoamMsgRequest>(
+            json!({"Operator_Account": "bob", "Peer_Account": "alice", "MaxCnt": 100,
+            "MinTime": now - 60, "MaxTime": now + 60}),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(history.body.msg_list.unwrap_or_default().len(), 2, "hi bob and news");
+    client
+        .call(request::<AdminMsgWithdrawRequest>(json!({"From_Account": "alice", "To_Account": "bob", "MsgKey": key})))
+        .await
+        .unwrap();
+    // Recalling again is "already recalled", which the client treats as done.
+    client
+        .call(request::<AdminMsgWithdrawRequest>(json!({"From_Account": "alice", "To_Account": "bob", "MsgKey": key})))
+        .await
+        .unwrap();
+    assert_eq!(running.emulator().inbox_len("bob"), Some(3));
+
+    // Groups and group messages.
+    let created = client
+        .call(request::<CreateGroupRequest>(json!({"Owner_Account": "alice", "Type": "Public", "Name": "team",
+            "MemberList": [{"Member_Account": "bob"}]})))
+        .await
+        .unwrap();
+    let group = created.body.group_id.expect("a GroupId");
+    let added = client
+        .call(request::<AddGroupMemberRequest>(
+            json!({"GroupId": group, "MemberList": [{"Member_Account": "carol"}, {"Member_Account": "bob"}]}),
+        ))
+        .await
+        .unwrap();
+    let results: Vec<i64> = added.body.member_list.unwrap().into_iter().map(|m| m.result).collect();
+    assert_eq!(results, [1, 2], "carol added, bob already a member");
+    let message = client
+        .call(request::<SendGroupMsgRequest>(
+            json!({"GroupId": group, "From_Account": "alice", "MsgBody": text("hello team")}),
+        ))
+        .await
+        .unwrap();
+    let seq = message.body.msg_seq.expect("a MsgSeq");
+    client
+        .call(request::<SendGroupSystemNotificationRequest>(
+            json!({"GroupId": group, "Content": "maintenance tonight"}),
+        ))
+        .await
+        .unwrap();
+    // An imported message must be newer than the group: this one is refused per message, as the service does.
+    let past = system_clock() as i64 - 60;
+    let imported = client
+        .call(request::<ImportGroupMsgRequest>(json!({"GroupId": group, "MsgList": [{"From_Account": "bob", "SendTime": past, "MsgBody": text("imported")}]})))
+        .await
+        .unwrap();
+    let results: Vec<i64> = imported.body.import_msg_result.unwrap_or_default().into_iter().map(|r| r.result).collect();
+    assert_eq!(results, [10004]);
+    let simple =
+        client.call(request::<GroupMsgGetSimpleRequest>(json!({"GroupId": group, "ReqMsgNumber": 20}))).await.unwrap();
+    assert_eq!(simple.body.rsp_msg_list.unwrap_or_default().len(), 1);
+    client
+        .call(request::<GroupMsgRecallRequest>(json!({"GroupId": group, "MsgSeqList": [{"MsgSeq": seq}]})))
+        .await
+        .unwrap();
+    let info = client.call(request::<GetGroupInfoRequest>(json!({"GroupIdList": [group]}))).await.unwrap();
+    assert_eq!(info.body.group_info.unwrap()[0].member_num, Some(3));
+    let members =
+        client.call(request::<GetGroupMemberInfoRequest>(json!({"GroupId": group, "Limit": 100}))).await.unwrap();
+    assert_eq!(members.body.member_num, Some(3));
+    client
+        .call(request::<DeleteGroupMemberRequest>(json!({"GroupId": group, "MemberToDel_Account": ["carol"]})))
+        .await
+        .unwrap();
+    assert_eq!(running.emulator().group_members(&group).map(|m| m.len()), Some(2));
+
+    // Live groups, broadcasts and all-member push.
+    let live = client
+        .call(request::<CreateGroupRequest>(json!({"Type": "AVChatRoom", "Name": "stage"})))
+        .await
+        .unwrap()
+        .body
+        .group_id
+        .unwrap();
+    client
+        .call(request::<SendBroadcastMsgRequest>(json!({"From_Account": "alice", "MsgBody": text("to every stage")})))
+        .await
+        .unwrap();
+    assert_eq!(running.emulator().broadcasts().len(), 1);
+    let pushed = client.call(request::<ImPushRequest>(json!({"MsgBody": text("to everyone")}))).await.unwrap();
+    assert!(pushed.body.task_id.is_some());
+    // The model refuses what the emulator would refuse, before sending: recalling in a live group is checked by
+    // the service, so it is sent and refused with its code.
+    let refused = client
+        .call(request::<GroupMsgRecallRequest>(json!({"GroupId": live, "MsgSeqList": [{"MsgSeq": 1}]})))
+        .await
+        .unwrap_err();
+    assert!(refused.service_code().is_some(), "{refused}");
+    client.call(request::<DestroyGroupRequest>(json!({"GroupId": live}))).await.unwrap();
+    let gone =
+        client.call(request::<SendGroupMsgRequest>(json!({"GroupId": live, "MsgBody": text("x")}))).await.unwrap_err();
+    assert_eq!(gone.service_code(), Some(10010));
+    client.call(request::<AccountDeleteRequest>(json!({"DeleteItem": [{"UserID": "erin"}]}))).await.unwrap();
+    assert!(!running.emulator().account_exists("erin"));
+
+    // The generic call reaches the same service.
+    let answer =
+        client.call_json("im_open_login_svc/account_check", json!({"CheckItem": [{"UserID": "dave"}]})).await.unwrap();
+    assert_eq!(answer["ResultItem"][0]["AccountStatus"], "Imported");
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_wrong_key_is_refused_with_the_services_code() {
+    let running = emulator(FaultConfig::none(), true).await;
+    let config = ClientConfig::new(Endpoint::BaseUrl(running.base_url()));
+    let client = Client::new(SDKAPPID, "administrator", SecretKey::new("not-the-key").unwrap(), config).unwrap();
+    let error =
+        client.call_json("im_open_login_svc/account_check", json!({"CheckItem": [{"UserID": "a"}]})).await.unwrap_err();
+    assert!(matches!(error, Error::Refused { code: 70009, .. }), "{error}");
+    running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fan_out_through_faults_loses_no_one_and_doubles_no_one() {
+    const RECIPIENTS: usize = 20_000;
+    let faults: FaultConfig =
+        "502=0.03,code70169=0.03,code91000=0.02,lost=0.03,drop=0.02,delay=0.02:400ms".parse().unwrap();
+    let running = emulator(faults, true).await;
+    let client = client(&running, |config| {
+        config.pacing = false;
+        config.attempt_timeout = Duration::from_millis(250);
+        config.retry = RetryPolicy {
+            initial_backoff: Duration::from_millis(10),
+            max_backoff: Duration::from_millis(50),
+            max_attempts: 6,
+            budget_max: 1e9,
+            ..RetryPolicy::default()
+        };
+    });
+    let message = request::<tim_model::c2c::BatchSendMsgRequest>(
+        json!({"To_Account": ["x"], "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"Text": "sale starts now"}}]}),
+    );
+    let fanout = Fanout::new(client, &message, FanoutOptions { concurrency: 8, ..FanoutOptions::default() }).unwrap();
+    let ids: Vec<String> = (0..RECIPIENTS).map(|i| format!("fan{i:05}")).collect();
+    let report = fanout.run(stream::iter(ids.iter())).await;
+
+    let emulator = running.emulator();
+    let mut delivered_in_inbox = 0;
+    for id in &ids {
+        let count = emulator.inbox_len(id).unwrap_or(0);
+        assert!(count <= 1, "{id} received the message {count} times");
+        delivered_in_inbox += count;
+    }
+    assert_eq!(report.read as usize, RECIPIENTS);
+    assert_eq!(report.delivered as usize + report.failures.len(), RECIPIENTS, "every recipient accounted for once");
+    // Recipients reported delivered are in their inbox; the others are only those whose outcome was unknown.
+    let failed: std::collections::HashSet<&str> = report.failures.iter().map(|f| f.user_id.as_str()).collect();
+    for id in ids.iter().filter(|id| !failed.contains(id.as_str())) {
+        assert_eq!(emulator.inbox_len(id), Some(1), "{id} reported delivered but not in its inbox");
+    }
+    for failure in &report.failures {
+        assert!(failure.outcome_unknown, "{failure:?}: only unknown outcomes may remain with these faults");
+    }
+    assert!(delivered_in_inbox >= report.delivered as usize);
+    let stats = running.stats();
+    assert!(stats.faults.values().sum::<u64>() > 0, "faults were injected: {:?}", stats.faults);
+    running.shutdown().await;
+}
