@@ -61,7 +61,10 @@ const RATIOS: &[Ratio] = &[
 
 /// Runs `cargo bench` for the bench crate, then summarises.
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
-    let target = crate::workspace_root().join("target");
+    // Where cargo builds: CARGO_TARGET_DIR when set (criterion and the benches' facts follow it too).
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| crate::workspace_root().join("target"));
     for stale in [target.join("criterion"), target.join("bench-facts")] {
         if stale.exists() {
             fs::remove_dir_all(&stale).map_err(|e| format!("cannot clear {}: {e}", stale.display()))?;
