@@ -11,13 +11,9 @@
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use http_body_util::{BodyExt, Full};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use std::convert::Infallible;
-use std::net::SocketAddr;
+use hyper_util::rt::TokioExecutor;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -55,27 +51,6 @@ fn template() -> (Vec<u8>, usize) {
     let needle = format!("\"MsgRandom\":{RANDOM_PLACEHOLDER}");
     let at = bytes.windows(needle.len()).position(|w| w == needle.as_bytes()).expect("placeholder present");
     (bytes, at + needle.len() - RANDOM_PLACEHOLDER.len())
-}
-
-/// A bare server built like the emulator's: HTTP/1.1, keep-alive, no delay; reads the body, answers `FIXED_ANSWER`.
-async fn bare_hyper() -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
-    let addr = listener.local_addr().expect("an address");
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let _ = stream.set_nodelay(true);
-            tokio::spawn(async move {
-                let service = service_fn(|request: hyper::Request<hyper::body::Incoming>| async move {
-                    let _ = request.into_body().collect().await;
-                    let mut response = hyper::Response::new(Full::new(Bytes::from_static(FIXED_ANSWER)));
-                    response.headers_mut().insert("content-type", http::HeaderValue::from_static("application/json"));
-                    Ok::<_, Infallible>(response)
-                });
-                let _ = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service).await;
-            });
-        }
-    });
-    addr
 }
 
 struct Driver {
@@ -136,7 +111,7 @@ fn emulator(c: &mut Criterion) {
         .expect("valid settings");
     let (running, bare) = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
-        (emulator.serve(listener).expect("serving"), bare_hyper().await)
+        (emulator.serve(listener).expect("serving"), tim_benches::bare_server(FIXED_ANSWER).await)
     });
     let signer = Signer::new(SDKAPPID, SecretKey::new(KEY).expect("a key"));
     let usersig = signer.generate(ADMIN, Validity { issued_at: now_unix(), expire_secs: 86_400 }).expect("a usersig");
