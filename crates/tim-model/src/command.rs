@@ -68,9 +68,36 @@ pub enum Idempotency {
     },
 }
 
+/// For the one-second windows ("deduplicated within the same second"), how early in a second, by the client's
+/// clock, a retry must leave to count as the same second on the service's clock: the margin covers the network
+/// delay and clock skew. A retry is safe only if it leaves in the same UNIX second as the first attempt and at most
+/// `1000 - SAME_SECOND_MARGIN_MS` milliseconds into it; for longer windows, only if it leaves this margin before
+/// the window ends.
+pub const SAME_SECOND_MARGIN_MS: u64 = 100;
+
 impl Idempotency {
+    /// Whether the call may be sent again at `now_unix_ms` when its first attempt left at `first_sent_unix_ms`
+    /// (both UNIX milliseconds by the client's clock) and that attempt's outcome is unknown.
+    ///
+    /// A one-second window means "within the same second" (a calendar second, not any 1,000 ms): a retry 10 ms
+    /// after a first attempt at 12:00:00.995 would be a new message for the service. See [`SAME_SECOND_MARGIN_MS`].
+    pub fn retry_safe_at(&self, first_sent_unix_ms: u64, now_unix_ms: u64) -> bool {
+        match self {
+            Self::Read | Self::Idempotent => true,
+            Self::Dedupe { window_secs: None, .. } => true,
+            Self::Dedupe { window_secs: Some(1), .. } => {
+                first_sent_unix_ms / 1000 == now_unix_ms / 1000 && now_unix_ms % 1000 < 1000 - SAME_SECOND_MARGIN_MS
+            }
+            Self::Dedupe { window_secs: Some(window), .. } => {
+                now_unix_ms.saturating_sub(first_sent_unix_ms) + SAME_SECOND_MARGIN_MS < u64::from(*window) * 1000
+            }
+            Self::Unsafe { .. } => false,
+        }
+    }
+
     /// Whether the call may be sent again `elapsed_secs` after its first attempt, when the first attempt's
-    /// outcome is unknown (it may have been applied).
+    /// outcome is unknown (it may have been applied). A necessary condition measured on a monotonic clock;
+    /// [`Idempotency::retry_safe_at`] adds the wall-clock rule of the one-second windows.
     pub fn retry_safe_after(&self, elapsed_secs: f64) -> bool {
         match self {
             Self::Read | Self::Idempotent => true,

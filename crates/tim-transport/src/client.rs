@@ -8,7 +8,7 @@ use crate::config::ClientConfig;
 use crate::error::{BuildError, Error};
 use crate::http::HttpClient;
 use crate::pacing::Pacer;
-use crate::retry::{Operation, RetryBudget, RetryPolicy, execute};
+use crate::retry::{Counters, Operation, RetryBudget, RetryPolicy, TransportStats, execute};
 use bytes::Bytes;
 use serde_json::Value;
 use std::any::Any;
@@ -54,6 +54,13 @@ impl UserSigProvider for AdminSigCache {
     }
 }
 
+/// The wall clock in UNIX milliseconds (0 before 1970).
+fn unix_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX))
+}
+
 /// A Tencent Cloud Chat REST client. Clone it freely: clones share the pool, the UserSig, the quotas and the
 /// retry budget.
 #[derive(Clone)]
@@ -72,6 +79,7 @@ struct Inner {
     budget: RetryBudget,
     operation_timeout: Duration,
     refresher: OnceLock<()>,
+    stats: Counters,
 }
 
 impl fmt::Debug for Client {
@@ -118,6 +126,7 @@ impl Client {
                 policy: config.retry,
                 operation_timeout: config.operation_timeout,
                 refresher: OnceLock::new(),
+                stats: Counters::default(),
             }),
         })
     }
@@ -125,6 +134,11 @@ impl Client {
     /// The base URL requests go to.
     pub fn base_url(&self) -> &str {
         &self.inner.base_url
+    }
+
+    /// What this client's calls did so far: attempts, retries, quota waits.
+    pub fn stats(&self) -> TransportStats {
+        self.inner.stats.snapshot()
     }
 
     /// The pacer shared by this client's calls.
@@ -190,6 +204,8 @@ impl Client {
             pacer: &inner.pacer,
             recipients,
             deadline: Instant::now() + inner.operation_timeout,
+            stats: &inner.stats,
+            wall_ms: &unix_millis,
         };
         execute(operation, |refresh_sig| {
             let body = body.clone();

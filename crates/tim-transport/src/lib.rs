@@ -18,3 +18,4 @@ pub use client::{Client, UserSigProvider};
 pub use config::{ClientConfig, Endpoint, Region};
 pub use error::{BuildError, Error};
 pub use fanout::{CancelHandle, Fanout, FanoutOptions, FanoutProgress, FanoutReport};
+pub use retry::TransportStats;

@@ -23,6 +23,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 use std::future::Future;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tim_model::catalog::{RetryClass, retry_class};
 use tim_model::command::Command;
@@ -126,6 +127,53 @@ pub(crate) struct Operation<'a> {
     pub(crate) recipients: u32,
     /// When the whole operation must be over.
     pub(crate) deadline: Instant,
+    /// Where attempts, retries and quota waits are counted.
+    pub(crate) stats: &'a Counters,
+    /// The wall clock in UNIX milliseconds, for the calendar-second dedupe windows.
+    pub(crate) wall_ms: &'a (dyn Fn() -> u64 + Send + Sync),
+}
+
+/// What a client's calls did, counted since it was built (shared by its clones).
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    attempts: AtomicU64,
+    retries: AtomicU64,
+    quota_waits: AtomicU64,
+    quota_wait_nanos: AtomicU64,
+}
+
+impl Counters {
+    /// A snapshot.
+    pub(crate) fn snapshot(&self) -> TransportStats {
+        TransportStats {
+            attempts: self.attempts.load(Ordering::Relaxed),
+            retries: self.retries.load(Ordering::Relaxed),
+            quota_waits: self.quota_waits.load(Ordering::Relaxed),
+            quota_wait: Duration::from_nanos(self.quota_wait_nanos.load(Ordering::Relaxed)),
+        }
+    }
+
+    fn waited(&self, wait: Duration) {
+        if !wait.is_zero() {
+            self.quota_waits.fetch_add(1, Ordering::Relaxed);
+            let nanos = u64::try_from(wait.as_nanos()).unwrap_or(u64::MAX);
+            self.quota_wait_nanos.fetch_add(nanos, Ordering::Relaxed);
+        }
+    }
+}
+
+/// What a client's calls did since it was built: for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TransportStats {
+    /// HTTP attempts made (first attempts and retries).
+    pub attempts: u64,
+    /// Attempts that were retries of an earlier one.
+    pub retries: u64,
+    /// Calls that waited for their quota.
+    pub quota_waits: u64,
+    /// Time spent waiting for quotas, summed over calls.
+    pub quota_wait: Duration,
 }
 
 /// What the next step is after an attempt.
@@ -151,10 +199,14 @@ where
     let mut attempts = 0_u32;
     let mut refreshed = false;
     let mut refresh_sig = false;
-    let mut first_sent: Option<Instant> = None;
+    let mut first_sent: Option<(Instant, u64)> = None;
     loop {
-        op.pacer.acquire(op.command.id, op.recipients).await;
-        let sent_at = *first_sent.get_or_insert_with(Instant::now);
+        op.stats.waited(op.pacer.acquire(op.command.id, op.recipients).await);
+        op.stats.attempts.fetch_add(1, Ordering::Relaxed);
+        if attempts > 0 {
+            op.stats.retries.fetch_add(1, Ordering::Relaxed);
+        }
+        let (sent_at, sent_wall_ms) = *first_sent.get_or_insert_with(|| (Instant::now(), (op.wall_ms)()));
         attempts += 1;
         let attempt = send(refresh_sig).await;
         let (wait, last, maybe_applied) = match judge(&op, attempt, attempts, &mut refreshed) {
@@ -175,10 +227,12 @@ where
         }
         tokio::time::sleep_until(resume).await;
         if maybe_applied {
-            // The retry must leave inside the dedupe window, counted from the first attempt. (Quota waits come
-            // after this check; they are short next to the windows that allow retries at all.)
+            // The retry must leave inside the dedupe window, counted from the first attempt, on the monotonic clock
+            // and on the wall clock (a one-second window is a calendar second). (Quota waits come after this
+            // check; they are short next to the windows that allow retries at all.)
             let elapsed = Instant::now().saturating_duration_since(sent_at).as_secs_f64();
-            if !op.command.idempotency.retry_safe_after(elapsed) {
+            let idempotency = op.command.idempotency;
+            if !idempotency.retry_safe_after(elapsed) || !idempotency.retry_safe_at(sent_wall_ms, (op.wall_ms)()) {
                 return Err(Error::OutcomeUnknown { command: op.command.path, last: Box::new(last) });
             }
         }

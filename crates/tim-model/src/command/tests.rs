@@ -79,6 +79,17 @@ fn documented_quotas_and_idempotency_classes() {
 
     let send = CommandId::SendMsg.command().idempotency;
     assert!(send.retry_safe_after(0.5));
+    // Same second means the same calendar second, with a margin at its end.
+    let second = 1_700_000_000_000_u64;
+    assert!(send.retry_safe_at(second + 10, second + 500));
+    assert!(send.retry_safe_at(second, second + 899));
+    assert!(!send.retry_safe_at(second + 10, second + 900), "too close to the next second");
+    assert!(!send.retry_safe_at(second + 995, second + 1_005), "10 ms later, but another second");
+    let group = CommandId::SendGroupMsg.command().idempotency;
+    assert!(group.retry_safe_at(second, second + 299_899));
+    assert!(!group.retry_safe_at(second, second + 299_900));
+    assert!(CommandId::ImportMsg.command().idempotency.retry_safe_at(0, u64::MAX));
+    assert!(!CommandId::SendGroupSystemNotification.command().idempotency.retry_safe_at(0, 0));
     assert!(!send.retry_safe_after(1.0), "sendmsg dedupes within the same second only");
     assert!(CommandId::ImportMsg.command().idempotency.retry_safe_after(1e9));
     assert!(CommandId::SendGroupMsg.command().idempotency.retry_safe_after(299.0));

@@ -52,6 +52,11 @@ async fn run(
     pacer: &Pacer,
     script: &Arc<Script>,
 ) -> Result<Bytes, Error> {
+    // A wall clock that follows tokio's (paused) clock from the script's start, exactly at a second boundary.
+    let start = script.start;
+    let wall_ms = move || {
+        1_700_000_000_000 + u64::try_from(Instant::now().saturating_duration_since(start).as_millis()).unwrap_or(0)
+    };
     let op = Operation {
         command: command.command(),
         policy,
@@ -59,6 +64,8 @@ async fn run(
         pacer,
         recipients: 0,
         deadline: Instant::now() + Duration::from_secs(60),
+        stats: &super::Counters::default(),
+        wall_ms: &wall_ms,
     };
     execute(op, |refresh| {
         let script = Arc::clone(script);
