@@ -1,17 +1,24 @@
 //! Project automation, run as `cargo xtask <task>`.
 //!
 //! - `ci`: exactly what CI runs: format check, clippy with warnings denied, every test (doc tests included),
-//!   `cargo deny check bans licenses sources`, and the dependency-direction check.
+//!   `cargo deny check bans licenses sources`, the dependency-direction check, and the Python gRPC client's smoke
+//!   test against a real `tim serve` (`polyglot.rs`).
 //! - `bench [FILTER]`: runs the criterion benches, then writes their figures and ratios to
 //!   `target/bench-summary.json` and prints them as a table.
-//! - `release`: not built yet; the gateway release is a later issue.
+//! - `release`: builds `tim` in release mode and assembles `<target>/dist/tim-<version>-<host>/` (binary,
+//!   descriptor set, protos, README, SHA256SUMS) and its `.tar.gz` (`release.rs`).
+//!
+//! `deps` and `polyglot` run one step of `ci` alone.
 //!
 //! The tasks shell out to `cargo` and print every command before running it.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench;
+mod binary;
 mod deps;
+mod polyglot;
+mod release;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -22,9 +29,10 @@ fn main() -> ExitCode {
         Some("ci") => ci(),
         Some("bench") => bench::run(&args[1..]),
         Some("deps") => deps::check(),
-        Some("release") => Err("`cargo xtask release` is not built yet: it arrives with the gRPC gateway".into()),
+        Some("polyglot") => polyglot::check(),
+        Some("release") => release::run(),
         _ => {
-            eprintln!("usage: cargo xtask <ci | bench [FILTER] | deps | release>");
+            eprintln!("usage: cargo xtask <ci | bench [FILTER] | deps | polyglot | release>");
             return ExitCode::from(2);
         }
     };
@@ -47,6 +55,8 @@ fn ci() -> Result<(), String> {
     run(cargo().args(["test", "--workspace", "--doc", "--locked"]))?;
     deny()?;
     deps::check()?;
+    // After the Rust tests: a real Python gRPC client against the real gateway.
+    polyglot::check()?;
     println!("xtask ci: all checks passed");
     Ok(())
 }
@@ -74,14 +84,24 @@ pub(crate) fn cargo() -> Command {
 
 /// Runs a command, echoing it first, and fails when it does not exit successfully.
 pub(crate) fn run(command: &mut Command) -> Result<(), String> {
-    let shown = format!(
-        "{} {}",
-        command.get_program().to_string_lossy(),
-        command.get_args().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ")
-    );
+    let shown = shown(command);
     println!("$ {shown}");
     let status = command.status().map_err(|e| format!("cannot start `{shown}`: {e}"))?;
     if status.success() { Ok(()) } else { Err(format!("`{shown}` failed with {status}")) }
+}
+
+/// A command as it would be typed, for echoing and error messages.
+pub(crate) fn shown(command: &Command) -> String {
+    format!(
+        "{} {}",
+        command.get_program().to_string_lossy(),
+        command.get_args().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ")
+    )
+}
+
+/// Where cargo builds: `CARGO_TARGET_DIR` when set, else `target/` at the workspace root.
+pub(crate) fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"))
 }
 
 /// The workspace root: the parent of this crate's directory.

@@ -117,7 +117,7 @@ async fn serve_until(
 }
 
 /// Resolves on Ctrl-C or, on Unix, SIGTERM.
-async fn shutdown_signal() -> Result<(), Failure> {
+pub(crate) async fn shutdown_signal() -> Result<(), Failure> {
     let interrupted =
         async { tokio::signal::ctrl_c().await.map_err(|error| Failure(format!("cannot listen for Ctrl-C: {error}"))) };
     #[cfg(unix)]

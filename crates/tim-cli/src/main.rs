@@ -1,8 +1,8 @@
 //! `tim`: the command line of the tim toolkit for Tencent Cloud Chat's server REST API.
 //!
-//! One module per subcommand group (`inspect` and `sig` today; `call`, `fanout`, `emulator` and `serve` to come), each with its
+//! One module per subcommand group (`inspect`, `sig`, `remote`, `emulator`, `serve`), each with its
 //! clap arguments and a `run` function returning `Result<(), Failure>`. This binary is where the outside world
-//! comes in: it alone reads environment variables (`TIM_SECRET_KEY`) and the clock, and hands both to the library
+//! comes in: it alone reads environment variables (`TIM_SECRET_KEY`, ...), files and the clock, and hands both to the library
 //! crates as plain values. Exit codes: 0 success, 1 the command failed (the reason is on stderr), 2 bad usage.
 
 use clap::{Parser, Subcommand};
@@ -12,6 +12,7 @@ use std::process::ExitCode;
 mod emulator;
 mod inspect;
 mod remote;
+mod serve;
 mod sig;
 
 /// Toolkit for Tencent Cloud Chat's server REST API.
@@ -37,6 +38,8 @@ enum Command {
     Sig(sig::SigCommand),
     /// Run a local emulator of Tencent Cloud Chat's REST service until Ctrl-C (accounts, groups, messages in memory).
     Emulator(emulator::EmulatorArgs),
+    /// Run the gRPC gateway (on the embedded emulator when no Tencent credentials are given) until Ctrl-C.
+    Serve(serve::ServeArgs),
 }
 
 /// A command that ran but failed: its reason goes to stderr and the exit code is 1.
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
         Command::Fanout(args) => remote::fanout(&args),
         Command::Sig(command) => sig::run(command),
         Command::Emulator(args) => emulator::run(&args),
+        Command::Serve(args) => serve::run(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

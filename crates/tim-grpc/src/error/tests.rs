@@ -1,0 +1,86 @@
+use super::*;
+use bytes::Bytes;
+use tim_model::{Problem, ValidationError};
+use tim_transport::Error;
+
+fn no_names(rest: &str) -> String {
+    format!("proto:{rest}")
+}
+
+#[test]
+fn invalid_requests_name_every_field_in_both_forms() {
+    let errors = ValidationErrors::from_vec(vec![
+        ValidationError::new("To_Account[2]", Problem::Rule("is empty")),
+        ValidationError::new("MsgBody", Problem::Rule("must not be empty")),
+    ])
+    .unwrap();
+    let error = Error::Invalid { command: "v4/openim/batchsendmsg", errors };
+    let status = from_transport(&error, &no_names);
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(status.message().contains("proto:To_Account[2] is empty"), "{}", status.message());
+    assert!(status.message().contains("proto:MsgBody must not be empty"), "{}", status.message());
+    let detail = error_detail(&status).expect("detail");
+    assert_eq!(detail.command, "v4/openim/batchsendmsg");
+    let fields: Vec<(&str, &str)> =
+        detail.violations.iter().map(|v| (v.field.as_str(), v.rest_field.as_str())).collect();
+    assert_eq!(fields, [("proto:To_Account[2]", "To_Account[2]"), ("proto:MsgBody", "MsgBody")]);
+}
+
+fn refused(code: i64, class: RetryClass) -> Error {
+    Error::Refused { command: "v4/openim/sendmsg", code, info: "Fail. ünïcode".to_owned(), class, raw: Bytes::new() }
+}
+
+#[test]
+fn refusals_map_to_codes_and_carry_tencent_code_and_info() {
+    let cases = [
+        (refused(60007, RetryClass::RateLimited), Code::ResourceExhausted),
+        (refused(70169, RetryClass::Transient), Code::Unavailable),
+        (refused(70107, RetryClass::Permanent), Code::NotFound),
+        (refused(10010, RetryClass::Permanent), Code::NotFound),
+        (refused(10021, RetryClass::Permanent), Code::AlreadyExists),
+        (refused(10007, RetryClass::Permanent), Code::PermissionDenied),
+        (refused(90011, RetryClass::Permanent), Code::InvalidArgument),
+        (refused(70009, RetryClass::Permanent), Code::FailedPrecondition),
+        (refused(70001, RetryClass::RefreshUserSig), Code::FailedPrecondition),
+    ];
+    for (error, expected) in cases {
+        let status = from_transport(&error, &no_names);
+        assert_eq!(status.code(), expected, "{error}");
+        let detail = error_detail(&status).unwrap();
+        assert_eq!(detail.error_code, error.service_code().unwrap());
+        assert_eq!(detail.error_info, "Fail. ünïcode");
+        assert!(!detail.outcome_unknown);
+        let trailer = status.metadata().get("tim-error-code").unwrap().to_str().unwrap();
+        assert_eq!(trailer, error.service_code().unwrap().to_string());
+        let info = status.metadata().get("tim-error-info").unwrap().to_str().unwrap();
+        assert_eq!(info, "Fail. %C3%BCn%C3%AFcode");
+        assert_eq!(status.metadata().get("tim-command").unwrap(), "v4/openim/sendmsg");
+    }
+}
+
+#[test]
+fn timeouts_and_lost_connections_and_unknown_outcomes() {
+    let timed_out = Error::TimedOut { command: "v4/openim/sendmsg", attempts: 3 };
+    assert_eq!(from_transport(&timed_out, &no_names).code(), Code::DeadlineExceeded);
+    let connect = Error::Connect { command: "v4/openim/sendmsg", attempts: 3, detail: "refused".into() };
+    assert_eq!(from_transport(&connect, &no_names).code(), Code::Unavailable);
+    let unknown = Error::OutcomeUnknown { command: "v4/openim/sendmsg", last: Box::new(timed_out) };
+    let status = from_transport(&unknown, &no_names);
+    assert_eq!(status.code(), Code::DeadlineExceeded);
+    assert!(status.message().contains("outcome unknown"), "{}", status.message());
+    assert!(error_detail(&status).unwrap().outcome_unknown);
+    assert_eq!(status.metadata().get("tim-outcome-unknown").unwrap(), "true");
+    let broken = Error::OutcomeUnknown {
+        command: "v4/openim/sendmsg",
+        last: Box::new(Error::NoResponse { command: "v4/openim/sendmsg", attempts: 1, detail: "HTTP 502".into() }),
+    };
+    assert_eq!(from_transport(&broken, &no_names).code(), Code::Unavailable);
+}
+
+#[test]
+fn bad_fields_are_invalid_arguments() {
+    let status = bad_field("command", "is not a REST command");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(status.message(), "invalid request: command is not a REST command");
+    assert_eq!(error_detail(&status).unwrap().violations[0].field, "command");
+}

@@ -1,0 +1,227 @@
+//! The gateway server: the services, gRPC health and reflection, caller authentication, optional TLS and mutual
+//! TLS, request size limits, and graceful shutdown.
+
+use crate::auth::{AuthLayer, Caller, Callers};
+use crate::error::Error;
+use crate::fanout::{FanoutRpc, Tracker};
+use crate::metrics::Metrics;
+use crate::pb;
+use crate::service::{Accounts, Groups, Messages, Rest, Shared};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tim_transport::Client;
+use tokio::net::TcpListener;
+use tokio::sync::{oneshot, watch};
+use tonic::transport::server::TcpIncoming;
+use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
+
+/// The largest request message the gateway decodes unless configured (4 MiB: a fan-out batch of about 100,000
+/// UserIDs).
+pub const DEFAULT_MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
+/// Calls one caller may have in progress at once unless configured.
+pub const DEFAULT_MAX_CONCURRENT_PER_CALLER: usize = 256;
+/// How long running fan-outs may go on after a shutdown begins unless configured.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+/// How long the server waits for unary calls and connections after the fan-outs are done or cancelled.
+const DRAIN: Duration = Duration::from_secs(10);
+
+/// TLS on the gRPC listener, as PEM.
+#[derive(Clone)]
+pub struct TlsPem {
+    /// The server's certificate chain.
+    pub cert: Vec<u8>,
+    /// The server's private key.
+    pub key: Vec<u8>,
+    /// When set, callers must present a certificate signed by one of these CAs (mutual TLS).
+    pub client_ca: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for TlsPem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsPem").field("mutual", &self.client_ca.is_some()).finish_non_exhaustive()
+    }
+}
+
+/// How the gateway serves.
+#[derive(Debug, Clone)]
+pub struct GatewayOptions {
+    /// Who may call (at least one).
+    pub callers: Vec<Caller>,
+    /// Calls one caller may have in progress at once.
+    pub max_concurrent_per_caller: usize,
+    /// The largest request message decoded, in bytes.
+    pub max_request_bytes: usize,
+    /// TLS on the listener; plaintext when `None`.
+    pub tls: Option<TlsPem>,
+    /// How long running fan-outs may go on after a shutdown begins.
+    pub shutdown_grace: Duration,
+    /// Chunks in flight per fan-out unless the caller asks for another number.
+    pub fanout_concurrency: usize,
+}
+
+impl GatewayOptions {
+    /// The defaults, for `callers`.
+    pub fn new(callers: Vec<Caller>) -> Self {
+        Self {
+            callers,
+            max_concurrent_per_caller: DEFAULT_MAX_CONCURRENT_PER_CALLER,
+            max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
+            tls: None,
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            fanout_concurrency: crate::fanout::DEFAULT_CONCURRENCY,
+        }
+    }
+}
+
+/// What a shutdown left undone.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ShutdownReport {
+    /// Fan-outs cancelled because they were still running at the deadline (their callers got reports saying so).
+    pub fanouts_cancelled: u64,
+    /// Recipients those fan-outs had read and not delivered.
+    pub recipients_not_delivered: u64,
+    /// Fan-outs still running when the gateway stopped waiting (0 unless the service hung).
+    pub fanouts_abandoned: usize,
+}
+
+/// The gRPC gateway.
+#[derive(Debug)]
+pub struct Gateway {
+    shared: Shared,
+    options: GatewayOptions,
+}
+
+impl Gateway {
+    /// A gateway sending through `client`.
+    pub fn new(client: Client, options: GatewayOptions) -> Result<Self, Error> {
+        if options.callers.is_empty() {
+            return Err(Error::Config("no callers are configured: every call would be refused".to_owned()));
+        }
+        let metrics = Arc::new(Metrics::new(&client));
+        Ok(Self { shared: Shared { client, metrics }, options })
+    }
+
+    /// The gateway's metrics (serve them with [`crate::serve_metrics`]).
+    pub fn metrics(&self) -> Arc<Metrics> {
+        Arc::clone(&self.shared.metrics)
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then stops taking calls, lets running fan-outs finish
+    /// until the grace period ends, cancels those still running (their callers get a report saying so), and
+    /// returns what was left undone.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> Result<ShutdownReport, Error> {
+        let local: Option<SocketAddr> = listener.local_addr().ok();
+        let (health, health_service) = tonic_health::server::health_reporter();
+        let reflection_v1 = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()
+            .map_err(|e| Error::Config(format!("reflection: {e}")))?;
+        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1alpha()
+            .map_err(|e| Error::Config(format!("reflection: {e}")))?;
+
+        let callers = Arc::new(Callers::new(self.options.callers.clone(), self.options.max_concurrent_per_caller));
+        let tracker = Arc::new(Tracker::default());
+        let (stop_fanouts, stop) = watch::channel(false);
+        let limit = self.options.max_request_bytes;
+        let fanout = FanoutRpc {
+            shared: self.shared.clone(),
+            stop,
+            tracker: Arc::clone(&tracker),
+            concurrency: self.options.fanout_concurrency,
+        };
+
+        let mut builder = Server::builder().tcp_nodelay(true).http2_keepalive_interval(Some(Duration::from_secs(30)));
+        if let Some(tls) = &self.options.tls {
+            let mut config = ServerTlsConfig::new().identity(Identity::from_pem(&tls.cert, &tls.key));
+            if let Some(ca) = &tls.client_ca {
+                config = config.client_ca_root(Certificate::from_pem(ca));
+            }
+            builder = builder.tls_config(config).map_err(|e| Error::Config(format!("TLS: {e}")))?;
+        }
+        let router = builder
+            .layer(AuthLayer::new(callers, Arc::clone(&self.shared.metrics)))
+            .add_service(health_service)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .add_service(
+                pb::message_service_server::MessageServiceServer::new(Messages(self.shared.clone()))
+                    .max_decoding_message_size(limit),
+            )
+            .add_service(
+                pb::account_service_server::AccountServiceServer::new(Accounts(self.shared.clone()))
+                    .max_decoding_message_size(limit),
+            )
+            .add_service(
+                pb::group_service_server::GroupServiceServer::new(Groups(self.shared.clone()))
+                    .max_decoding_message_size(limit),
+            )
+            .add_service(
+                pb::rest_service_server::RestServiceServer::new(Rest(self.shared.clone()))
+                    .max_decoding_message_size(limit),
+            )
+            .add_service(pb::fanout_service_server::FanoutServiceServer::new(fanout).max_decoding_message_size(limit));
+
+        // The configuration is valid and the services are built: SERVING.
+        set_all(&health, tonic_health::ServingStatus::Serving).await;
+
+        let (stop_server, server_stopped) = oneshot::channel::<()>();
+        let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+        let server = router.serve_with_incoming_shutdown(incoming, async {
+            let _ = server_stopped.await;
+        });
+        tokio::pin!(server);
+        tokio::select! {
+            result = &mut server => {
+                result.map_err(|e| Error::Serve(e.to_string()))?;
+                return Ok(ShutdownReport::default());
+            }
+            () = shutdown => {}
+        }
+
+        let grace = self.options.shutdown_grace;
+        tracing::info!(
+            listen = ?local,
+            fanouts = tracker.active(),
+            "shutting down: no new calls; running fan-outs have {grace:?} to finish"
+        );
+        set_all(&health, tonic_health::ServingStatus::NotServing).await;
+        let _ = stop_server.send(());
+        let drained = async {
+            if tokio::time::timeout(grace, tracker.wait_idle()).await.is_err() {
+                tracing::warn!(fanouts = tracker.active(), "shutdown grace period over: cancelling running fan-outs");
+                let _ = stop_fanouts.send(true);
+                let _ = tokio::time::timeout(DRAIN, tracker.wait_idle()).await;
+            }
+        };
+        let (result, ()) = tokio::join!(tokio::time::timeout(grace + DRAIN + DRAIN, &mut server), drained);
+        if let Ok(Err(error)) = result {
+            tracing::warn!("the gRPC server stopped with an error: {error}");
+        }
+        let (fanouts_cancelled, recipients_not_delivered) = tracker.cancelled();
+        Ok(ShutdownReport { fanouts_cancelled, recipients_not_delivered, fanouts_abandoned: tracker.active() })
+    }
+}
+
+/// Sets the health of the whole server and of each tim service.
+async fn set_all(health: &tonic_health::server::HealthReporter, status: tonic_health::ServingStatus) {
+    for service in [
+        "",
+        "tim.v1.MessageService",
+        "tim.v1.AccountService",
+        "tim.v1.GroupService",
+        "tim.v1.FanoutService",
+        "tim.v1.RestService",
+    ] {
+        health.set_service_status(service, status).await;
+    }
+}
