@@ -34,6 +34,18 @@ const RATIOS: &[Ratio] = &[
         meaning: "500-recipient batchsendmsg/s of tim-emulator (storing) relative to a bare hyper server (target >= 0.5)",
     },
     Ratio {
+        name: "gateway_fanout_vs_library",
+        subject: "gateway/fanout_1m/gateway",
+        baseline: "gateway/fanout_1m/library",
+        meaning: "recipients/s of a 1,000,000-recipient fan-out through the gRPC gateway relative to the library's engine (target >= 0.8)",
+    },
+    Ratio {
+        name: "gateway_sendmsg_vs_library",
+        subject: "gateway/sendmsg/gateway",
+        baseline: "gateway/sendmsg/library",
+        meaning: "unary sendmsg calls/s through the gRPC gateway relative to the library's call, one at a time against the same emulator",
+    },
+    Ratio {
         name: "batchsendmsg_typed_vs_value",
         subject: "model/serialize_batchsendmsg_500/typed",
         baseline: "model/serialize_batchsendmsg_500/json_value",
