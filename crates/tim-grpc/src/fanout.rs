@@ -88,7 +88,7 @@ impl pb::fanout_service_server::FanoutService for FanoutRpc {
         let started = Instant::now();
         let mut inbound = request.into_inner();
         let prepared = self.prepare(&mut inbound).await;
-        let (fanout, interval) = match prepared {
+        let (fanout, interval, expected) = match prepared {
             Ok(prepared) => prepared,
             Err(status) => {
                 self.shared.metrics.finished("FanoutService/Fanout", status.code(), started.elapsed());
@@ -105,14 +105,14 @@ impl pb::fanout_service_server::FanoutService for FanoutRpc {
         };
         self.tracker.active.fetch_add(1, Ordering::SeqCst);
         self.shared.metrics.fanout_started();
-        tokio::spawn(run.run(fanout, inbound, events));
+        tokio::spawn(run.run(fanout, inbound, expected, events));
         Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
     }
 }
 
 impl FanoutRpc {
     /// Reads the `start` message and prepares the fan-out.
-    async fn prepare(&self, inbound: &mut Streaming<pb::FanoutRequest>) -> Result<(Fanout, Duration), Status> {
+    async fn prepare(&self, inbound: &mut Streaming<pb::FanoutRequest>) -> Result<(Fanout, Duration, usize), Status> {
         let first = inbound.message().await?;
         let Some(pb::FanoutRequest { kind: Some(Kind::Start(start)) }) = first else {
             return Err(error::bad_field("start", "must be the first message of the stream"));
@@ -132,7 +132,8 @@ impl FanoutRpc {
         let fanout =
             Fanout::new(self.shared.client.clone(), &model, options).map_err(|e| error::from_transport(&e, &names))?;
         let interval = Duration::from_secs(u64::from(start.progress_interval_secs.max(1)));
-        Ok((fanout, interval))
+        let expected = usize::try_from(start.expected_recipients).unwrap_or(usize::MAX);
+        Ok((fanout, interval, expected))
     }
 }
 
@@ -150,12 +151,13 @@ impl Running {
         mut self,
         fanout: Fanout,
         inbound: Streaming<pb::FanoutRequest>,
+        expected: usize,
         events: mpsc::Sender<Result<pb::FanoutEvent, Status>>,
     ) {
         let mut progress = fanout.progress();
         let cancel = fanout.cancel_handle();
         let violation = Arc::new(Mutex::new(None));
-        let lines = Lines::new(inbound, cancel.clone(), Arc::clone(&violation));
+        let lines = Lines::new(inbound, expected, cancel.clone(), Arc::clone(&violation));
         let mut seen = FanoutProgress::default();
         let mut by_shutdown = false;
         let mut ticker = tokio::time::interval(self.interval);
@@ -261,6 +263,8 @@ impl AsRef<str> for Line {
 /// The recipients of a fan-out's request stream, line by line.
 struct Lines {
     inbound: Streaming<pb::FanoutRequest>,
+    /// The caller's hint of how many recipients it sends.
+    expected: usize,
     current: Option<(Arc<String>, usize)>,
     entries: VecDeque<String>,
     cancel: CancelHandle,
@@ -268,8 +272,13 @@ struct Lines {
 }
 
 impl Lines {
-    fn new(inbound: Streaming<pb::FanoutRequest>, cancel: CancelHandle, violation: Arc<Mutex<Option<Status>>>) -> Self {
-        Self { inbound, current: None, entries: VecDeque::new(), cancel, violation }
+    fn new(
+        inbound: Streaming<pb::FanoutRequest>,
+        expected: usize,
+        cancel: CancelHandle,
+        violation: Arc<Mutex<Option<Status>>>,
+    ) -> Self {
+        Self { inbound, expected, current: None, entries: VecDeque::new(), cancel, violation }
     }
 
     /// Stops reading: the fan-out cannot trust the rest of the stream.
@@ -281,6 +290,11 @@ impl Lines {
 
 impl Stream for Lines {
     type Item = Line;
+
+    /// The caller's hint, which the engine uses to size its duplicate check.
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.expected, None)
+    }
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Line>> {
         loop {
@@ -330,7 +344,7 @@ impl Stream for Lines {
 
 /// The index of the next `\n` at or after `from`, or the length.
 fn memchr_newline(bytes: &[u8], from: usize) -> usize {
-    bytes[from..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| from + i)
+    memchr::memchr(b'\n', &bytes[from..]).map_or(bytes.len(), |i| from + i)
 }
 
 /// Chunks in flight per fan-out unless configured.

@@ -517,6 +517,7 @@ async fn run_fanout(channel: Channel, ids: Vec<String>, per_batch: usize) -> Vec
             message: Some(pb::BatchSendMsgRequest { msg_body: text("sale starts now"), ..Default::default() }),
             concurrency: 8,
             progress_interval_secs: 1,
+            expected_recipients: ids.len() as u64,
         })),
     };
     let batches: Vec<pb::FanoutRequest> = ids
@@ -641,6 +642,7 @@ async fn a_shutdown_lets_a_running_fan_out_finish_within_the_grace_period_then_c
             message: Some(pb::BatchSendMsgRequest { msg_body: text("x"), ..Default::default() }),
             concurrency: 1,
             progress_interval_secs: 1,
+            expected_recipients: 0,
         })),
     };
     let ids: Vec<String> = (0..20_000).map(|i| format!("s{i}")).collect();
