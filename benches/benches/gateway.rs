@@ -3,7 +3,8 @@
 //! - `gateway/sendmsg`: one unary sendmsg through the gateway (tonic client → gateway → emulator) against the
 //!   same call through the library (`Client::call` → emulator), one at a time. Besides criterion's means, the
 //!   latency percentiles of 2,000 alternating calls of each are recorded as facts: `gateway_sendmsg_*_p50_us`,
-//!   `*_p99_us`, and the added latency `gateway_sendmsg_added_p50_us` / `_p99_us`.
+//!   `*_p99_us`, and the added latency `gateway_sendmsg_added_p50_us` / `_p99_us`. `grpc_round_trip` times a
+//!   health check on the same channel: the cost of a gRPC round trip alone on this machine.
 //! - `gateway/fanout_1m`: a fan-out of 1,000,000 recipients through the gateway's streaming RPC (recipients sent
 //!   as `RecipientBatch.lines`, 20,000 a message) against the same fan-out through the library's engine, both
 //!   sending to a bare loopback server that answers like Tencent (so the gateway's own cost is not hidden behind
@@ -98,7 +99,8 @@ fn sendmsg(c: &mut Criterion) {
         .expect("serving");
     let library = runtime.block_on(async { client(running.base_url()) });
     let channel = runtime.block_on(gateway(client(running.base_url())));
-    let grpc = pb::message_service_client::MessageServiceClient::new(channel);
+    let grpc = pb::message_service_client::MessageServiceClient::new(channel.clone());
+    let health = tonic_health::pb::health_client::HealthClient::new(channel);
 
     // Percentiles: alternate the two paths so drift on this shared machine hits both alike.
     let (mut via_library, mut via_gateway) = (Vec::new(), Vec::new());
@@ -136,6 +138,15 @@ fn sendmsg(c: &mut Criterion) {
     group.bench_function("gateway", |b| {
         b.iter(|| {
             runtime.block_on(async { grpc.clone().send_msg(authed(proto_sendmsg("alice"))).await.expect("sent") })
+        })
+    });
+    // The floor: a gRPC round trip to the same server that does no work (the health check).
+    group.bench_function("grpc_round_trip", |b| {
+        b.iter(|| {
+            runtime.block_on(async {
+                let request = tonic_health::pb::HealthCheckRequest { service: String::new() };
+                health.clone().check(request).await.expect("serving")
+            })
         })
     });
     group.finish();
