@@ -24,6 +24,10 @@ pub const DEFAULT_MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
 pub const DEFAULT_MAX_CONCURRENT_PER_CALLER: usize = 256;
 /// How long running fan-outs may go on after a shutdown begins unless configured.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+/// HTTP/2 flow-control window per stream.
+const STREAM_WINDOW: u32 = 4 * 1024 * 1024;
+/// HTTP/2 flow-control window per connection.
+const CONNECTION_WINDOW: u32 = 8 * 1024 * 1024;
 /// How long the server waits for unary calls and connections after the fan-outs are done or cancelled.
 const DRAIN: Duration = Duration::from_secs(10);
 
@@ -140,7 +144,14 @@ impl Gateway {
             concurrency: self.options.fanout_concurrency,
         };
 
-        let mut builder = Server::builder().tcp_nodelay(true).http2_keepalive_interval(Some(Duration::from_secs(30)));
+        // Fan-out callers stream recipients in messages of hundreds of kilobytes: windows of a few of them keep the
+        // stream flowing while the engine works, instead of HTTP/2's 64 KiB default.
+        let mut builder = Server::builder()
+            .tcp_nodelay(true)
+            .http2_keepalive_interval(Some(Duration::from_secs(30)))
+            .initial_stream_window_size(STREAM_WINDOW)
+            .initial_connection_window_size(CONNECTION_WINDOW)
+            .max_frame_size(Some(256 * 1024));
         if let Some(tls) = &self.options.tls {
             let mut config = ServerTlsConfig::new().identity(Identity::from_pem(&tls.cert, &tls.key));
             if let Some(ca) = &tls.client_ca {

@@ -145,7 +145,14 @@ async fn every_recipient_is_accounted_for_once_and_nobody_gets_the_message_twice
             other => panic!("unexpected failure {other:?} for {}", failure.user_id),
         }
     }
-    assert_eq!(report.failed_by_code.get(&70107).copied().unwrap_or(0) as usize, RECIPIENTS / 100);
+    // Every unknown account failed: with its code, or with an unknown outcome when its chunk's answer was lost.
+    let missing_failed = report.failures.iter().filter(|f| missing(&f.user_id)).count();
+    assert_eq!(missing_failed, RECIPIENTS / 100);
+    let with_code = report.failed_by_code.get(&70107).copied().unwrap_or(0) as usize;
+    assert!(
+        with_code <= missing_failed && with_code >= missing_failed / 2,
+        "{with_code} of {missing_failed} with 70107"
+    );
     assert!(
         state.resends > 0 && state.lost > 0,
         "the faults were exercised: {} resends, {} lost",

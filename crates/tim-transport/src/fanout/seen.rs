@@ -3,7 +3,8 @@
 //! New fingerprints go into a small hash set; when it holds a thirty-second of the total (at least 262,144), it is
 //! sorted and merged, in place from the end, into one sorted array of all older fingerprints, indexed by their top
 //! 16 bits. Memory is about 8 bytes a recipient plus the small set (a plain hash set would need up to three times
-//! that while it grows); a lookup is a hash probe and a short binary search inside one index bucket.
+//! that while it grows); a lookup is a hash probe and a short walk inside one index bucket from where the
+//! fingerprint's next bits say it would be (fingerprints are uniform, so the guess is rarely more than a step off).
 
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -66,7 +67,25 @@ impl SeenSet {
         }
         let bucket = (fingerprint >> (64 - INDEX_BITS)) as usize;
         let (start, end) = (self.index[bucket] as usize, self.index[bucket + 1] as usize);
-        self.sorted[start..end].binary_search(&fingerprint).is_ok()
+        if start == end {
+            return false;
+        }
+        // Fingerprints are uniform: the bits after the bucket's say where in the bucket this one would be. Start
+        // there and walk: usually one cache line, where a binary search would wait on several in a row.
+        let fraction = (fingerprint << INDEX_BITS) >> (64 - INDEX_BITS);
+        let guess = start + (((end - start) as u64 * fraction) >> INDEX_BITS) as usize;
+        let bucket = &self.sorted[start..end];
+        let mut at = guess - start;
+        if bucket[at] < fingerprint {
+            while at + 1 < bucket.len() && bucket[at] < fingerprint {
+                at += 1;
+            }
+        } else {
+            while at > 0 && bucket[at - 1] >= fingerprint {
+                at -= 1;
+            }
+        }
+        bucket[at] == fingerprint
     }
 
     /// Moves the recent fingerprints into the sorted array.
@@ -129,6 +148,12 @@ mod tests {
         }
         assert!(seen.sorted.len() > 1 << 16, "many merges happened");
         assert!(seen.sorted.windows(2).all(|pair| pair[0] < pair[1]), "the merged array is sorted and unique");
+        // Every fingerprint merged is found again, wherever the guess lands in its bucket.
+        let merged = seen.sorted.clone();
+        assert!(merged.iter().all(|&fingerprint| seen.in_sorted(fingerprint)));
+        assert!(
+            merged.iter().all(|&fingerprint| !seen.in_sorted(fingerprint ^ 1) || merged.contains(&(fingerprint ^ 1)))
+        );
         // Extremes of the index.
         for fingerprint in [0, u64::MAX, 1 << 63] {
             assert_eq!(seen.insert(fingerprint), plain.insert(fingerprint));
