@@ -11,6 +11,25 @@ fn args(extra: &[&str]) -> ServeArgs {
     }
 }
 
+type Running = tokio::task::JoinHandle<Result<(), Failure>>;
+
+/// Starts `tim serve` with `config`: its announced lines, its stop switch, its task.
+fn start(
+    config: ServeConfig,
+) -> (tokio::sync::mpsc::UnboundedReceiver<String>, tokio::sync::oneshot::Sender<()>, Running) {
+    let (lines_tx, lines) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(
+        config,
+        async move {
+            let _ = stopped.await;
+            Ok(())
+        },
+        move |line| lines_tx.send(line.to_owned()).map_err(|_| Failure("closed".to_owned())),
+    ));
+    (lines, stop, server)
+}
+
 #[test]
 fn flags_override_the_environment_which_overrides_the_file() {
     let dir = std::env::temp_dir().join(format!("tim-serve-test-{}", std::process::id()));
@@ -36,16 +55,7 @@ async fn serves_on_the_embedded_emulator_announces_itself_and_stops_cleanly() {
         _ => None,
     };
     let config = load(&args(&[]), &env).unwrap();
-    let (lines_tx, mut lines) = tokio::sync::mpsc::unbounded_channel::<String>();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(
-        config,
-        async move {
-            let _ = stopped.await;
-            Ok(())
-        },
-        move |line| lines_tx.send(line.to_owned()).map_err(|_| Failure("closed".to_owned())),
-    ));
+    let (mut lines, stop, server) = start(config);
     let banner = lines.recv().await.unwrap();
     assert!(banner.starts_with("tim serve: gRPC on 127.0.0.1:"), "{banner}");
     assert!(banner.contains("(plaintext), metrics on http://127.0.0.1:"), "{banner}");
@@ -81,4 +91,78 @@ async fn serves_on_the_embedded_emulator_announces_itself_and_stops_cleanly() {
     server.await.unwrap().unwrap();
     let last = lines.recv().await.unwrap();
     assert_eq!(last, "tim serve stopped: every call finished");
+}
+
+#[tokio::test]
+async fn serves_tencent_credentials_from_a_file_with_a_key_file_and_hashed_caller_tokens() {
+    // "Tencent" here is an emulator on loopback that knows only this key.
+    let key = "key-from-a-file";
+    let upstream = Emulator::builder(1_400_000_123, SecretKey::new(key).unwrap(), || now_unix().unwrap_or(0))
+        .auto_create_accounts(true)
+        .quotas(QuotaConfig::disabled())
+        .build()
+        .unwrap()
+        .serve(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap())
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("tim-serve-tencent-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key_file = dir.join("key");
+    std::fs::write(&key_file, format!("{key}\n")).unwrap();
+    // The file keeps only the token's SHA-256, as `printf %s TOKEN | sha256sum` prints it.
+    let computed = {
+        use std::fmt::Write as _;
+        let bytes: [u8; 32] = sha2_digest(b"billing-token");
+        bytes.iter().fold(String::new(), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
+    };
+    let file = dir.join("tim.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "listen = \"127.0.0.1:0\"\nmetrics_listen = \"127.0.0.1:0\"\n\n[tencent]\nsdkappid = 1400000123\n\
+             secret_key_file = {key_file:?}\nbase_url = \"{}\"\n\n[[callers]]\nname = \"billing\"\n\
+             token_sha256 = \"{computed}\"\n",
+            upstream.base_url()
+        ),
+    )
+    .unwrap();
+    let config = load(&args(&["--config", file.to_str().unwrap()]), &|_| None).unwrap();
+    assert!(!config.dev_token);
+    let (mut lines, stop, server) = start(config);
+    let banner = lines.recv().await.unwrap();
+    let grpc = banner.split_whitespace().nth(4).unwrap().to_owned();
+    let upstream_line = lines.recv().await.unwrap();
+    assert!(upstream_line.starts_with("sending to Tencent Cloud Chat at http://127.0.0.1:"), "{upstream_line}");
+    assert!(!upstream_line.contains(key), "{upstream_line}");
+    let first_call = lines.recv().await.unwrap();
+    assert!(first_call.contains("Bearer YOUR_TOKEN"), "{first_call}");
+
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{grpc}")).unwrap().connect().await.unwrap();
+    let mut messages = pb::message_service_client::MessageServiceClient::new(channel);
+    let mut request = Request::new(pb::SendMsgRequest {
+        to_account: "alice".to_owned(),
+        msg_body: vec![pb::MsgElement {
+            elem: Some(pb::msg_element::Elem::Text(pb::TextElem { text: "from the file".to_owned() })),
+        }],
+        ..Default::default()
+    });
+    request.metadata_mut().insert("authorization", "Bearer billing-token".parse().unwrap());
+    messages.send_msg(request).await.unwrap();
+    assert_eq!(upstream.emulator().inbox_len("alice"), Some(1));
+    // The development token means nothing once callers are configured.
+    let mut dev = Request::new(pb::SendMsgRequest { to_account: "alice".to_owned(), ..Default::default() });
+    dev.metadata_mut().insert("authorization", format!("Bearer {DEV_TOKEN}").parse().unwrap());
+    assert_eq!(messages.send_msg(dev).await.unwrap_err().code(), tonic::Code::Unauthenticated);
+
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+    upstream.shutdown().await;
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+fn sha2_digest(bytes: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).into()
 }
