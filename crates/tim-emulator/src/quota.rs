@@ -55,13 +55,7 @@ impl QuotaConfig {
         let invalid = |reason: &str| Error::QuotaSpec { spec: spec.to_owned(), reason: reason.to_owned() };
         let (path, rate) = spec.split_once('=').ok_or_else(|| invalid("expected PATH=N/s or PATH=N/day"))?;
         let command = command::find(path.trim()).ok_or_else(|| invalid("no such command"))?;
-        let (count, unit) = rate.trim().split_once('/').ok_or_else(|| invalid("expected N/s or N/day"))?;
-        let count: u32 = count.parse().map_err(|_| invalid("the count is not a whole number"))?;
-        let calls = match unit {
-            "s" => Rate::PerSecond(count),
-            "day" => Rate::PerDay(count),
-            _ => return Err(invalid("the unit must be s or day")),
-        };
+        let calls = Rate::parse(rate).map_err(invalid)?;
         let quota = Quota { calls, ..self.quota(command.id) };
         Ok(self.with(command.id, quota))
     }

@@ -151,7 +151,7 @@ where
             .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
             .map(str::trim);
         let Some((caller, limit)) = token.and_then(|token| self.callers.find(token)) else {
-            self.metrics.refused(&method, tonic::Code::Unauthenticated);
+            self.metrics.count(&method, tonic::Code::Unauthenticated);
             let message = if token.is_none() {
                 "missing caller token: send the metadata `authorization: Bearer TOKEN`"
             } else {
@@ -161,7 +161,7 @@ where
             return Box::pin(async move { Ok(Status::unauthenticated(message).into_http()) });
         };
         let Ok(permit) = Arc::clone(limit).try_acquire_owned() else {
-            self.metrics.refused(&method, tonic::Code::ResourceExhausted);
+            self.metrics.count(&method, tonic::Code::ResourceExhausted);
             let status = Status::resource_exhausted(format!(
                 "caller {} already has {} calls in progress, the most allowed at once",
                 caller.name(),

@@ -339,7 +339,7 @@ impl FileConfig {
         for (path, rate) in &self.quotas.rates {
             let command = command::find(path).ok_or_else(|| format!("[quotas]: {path:?} is not a REST command"))?;
             let mut quota = command.quota;
-            quota.calls = parse_rate(rate).ok_or_else(|| format!("[quotas] {path}: {rate:?} is not N/s or N/day"))?;
+            quota.calls = Rate::parse(rate).map_err(|reason| format!("[quotas] {path}: {rate:?}: {reason}"))?;
             quota_overrides.insert(command.id, quota);
         }
         if let Some(per_minute) = self.quotas.batchsendmsg_recipients_per_minute {
@@ -412,16 +412,6 @@ fn resolve_backend(tencent: TencentSection, emulator: &EmulatorSection) -> Resul
                 missing.join(", ")
             ))
         }
-    }
-}
-
-fn parse_rate(text: &str) -> Option<Rate> {
-    let (count, unit) = text.trim().split_once('/')?;
-    let count: u32 = count.trim().parse().ok()?;
-    match unit.trim() {
-        "s" => Some(Rate::PerSecond(count)),
-        "day" => Some(Rate::PerDay(count)),
-        _ => None,
     }
 }
 

@@ -46,12 +46,14 @@ pub(crate) trait IntoModel {
     fn proto_path(&self, rest_path: &str) -> String;
 }
 
-/// A protobuf answer built from the model's answer and the request that was sent (whose dedupe keys
+/// A protobuf answer built from the model's answer and the deduplication key that was sent (whose dedupe keys
 /// (`MsgRandom` / `Random`) were pinned before sending, so the answer can echo them).
 pub(crate) trait FromModel<M: TypedRequest>: Sized {
     /// Builds the answer; fields the model keeps but this API does not carry (the envelope, unknown fields) are
     /// left out.
-    fn from_model(response: M::Response, sent: &M) -> Self;
+    /// `dedupe_key` is the sent request's [`TypedRequest::dedupe_key`], which the answer echoes where it has a
+    /// field for it.
+    fn from_model(response: M::Response, dedupe_key: Option<u32>) -> Self;
 }
 
 /// The conversion errors of one request, gathered so that the caller hears of every broken field at once.

@@ -20,6 +20,7 @@
 //! (`DEADLINE_EXCEEDED` or `UNAVAILABLE`) and says so in both forms and in the message.
 
 use crate::pb::{ErrorDetail, FieldViolation};
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use prost::Message;
 use tim_model::ValidationErrors;
 use tim_model::catalog::RetryClass;
@@ -198,17 +199,12 @@ fn refused_code(code: i64, class: RetryClass) -> Code {
     }
 }
 
-/// Percent-encodes what is not printable ASCII, so a metadata value can carry any `ErrorInfo`.
+/// Bytes a metadata value cannot carry as they are: controls, and `%` itself (non-ASCII is always encoded).
+const METADATA_VALUE: &AsciiSet = &CONTROLS.add(b'%');
+
+/// Percent-encodes an `ErrorInfo` so that a metadata value can carry any text.
 fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if (0x20..0x7f).contains(&byte) && byte != b'%' {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(text, METADATA_VALUE).to_string()
 }
 
 #[cfg(test)]

@@ -101,14 +101,14 @@ impl Metrics {
         Self { registry, requests, latency, fanouts_active, fanout_recipients, fanout_pending }
     }
 
-    /// Records a finished call.
+    /// Records a finished call: counted, and its latency observed.
     pub(crate) fn finished(&self, method: &str, code: tonic::Code, elapsed: Duration) {
-        self.refused(method, code);
+        self.count(method, code);
         self.latency.get_or_create(&MethodLabels { method: method.to_owned() }).observe(elapsed.as_secs_f64());
     }
 
-    /// Records a call refused before it reached a service (or counts a finished one).
-    pub(crate) fn refused(&self, method: &str, code: tonic::Code) {
+    /// Counts a call by method and code (a call refused before it reached a service is only counted).
+    pub(crate) fn count(&self, method: &str, code: tonic::Code) {
         let labels = CallLabels { method: method.to_owned(), code: code_name(code).to_owned() };
         self.requests.get_or_create(&labels).inc();
     }

@@ -46,11 +46,11 @@ impl Shared {
         let received = proto.clone();
         let names = |rest: &str| received.proto_path(rest);
         let mut model = proto.into_model().map_err(|errors| error::invalid(command, &errors, &names))?;
-        // Pinned here, not only in the transport, so the answer can say which keys were sent.
+        // Pinned here, not only in the transport, so the answer can say which key was sent.
         model.pin_dedupe_keys(&mut rand::random::<u32>);
-        let sent = model.clone();
+        let dedupe_key = model.dedupe_key();
         let answer = self.client.call(model).await.map_err(|e| error::from_transport(&e, &names))?;
-        Ok(R::from_model(answer, &sent))
+        Ok(R::from_model(answer, dedupe_key))
     }
 }
 

@@ -26,6 +26,12 @@ pub trait TypedRequest: Serialize + DeserializeOwned + Validate + Clone + Send +
     fn pin_dedupe_keys(&mut self, random: &mut dyn FnMut() -> u32) {
         let _ = random;
     }
+
+    /// The request's own deduplication key (`MsgRandom` or `Random`), once set or pinned; `None` for commands
+    /// without one, or whose keys belong to items (`MsgList[].Random`).
+    fn dedupe_key(&self) -> Option<u32> {
+        None
+    }
 }
 
 /// Fills an absent dedupe key from `random`.
@@ -146,6 +152,25 @@ mod tests {
         assert_eq!(listed.len(), TYPED_COMMANDS.len(), "a type is listed twice");
         let marked: BTreeSet<CommandId> = crate::command::COMMANDS.iter().filter(|c| c.typed).map(|c| c.id).collect();
         assert_eq!(listed, marked);
+    }
+
+    #[test]
+    fn the_dedupe_key_is_the_pinned_one_or_the_callers() {
+        use crate::c2c::{BatchSendMsgRequest, SendMsgRequest};
+        use crate::group_msg::ImportGroupMsgRequest;
+        let to = vec![crate::UserId::new("a").unwrap()];
+        let mut batch = BatchSendMsgRequest::new(to, crate::MsgBody::text("x"));
+        assert_eq!(batch.dedupe_key(), None);
+        batch.pin_dedupe_keys(&mut || 7);
+        assert_eq!(batch.dedupe_key(), Some(7));
+        let mut send: SendMsgRequest = decode(
+            br#"{"To_Account":"a","MsgRandom":9,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"x"}}]}"#,
+        )
+        .unwrap();
+        send.pin_dedupe_keys(&mut || 7);
+        assert_eq!(send.dedupe_key(), Some(9), "a key the caller set is kept");
+        let import: ImportGroupMsgRequest = decode(br#"{"GroupId":"g","MsgList":[]}"#).unwrap();
+        assert_eq!(import.dedupe_key(), None, "its keys belong to the items");
     }
 
     #[test]

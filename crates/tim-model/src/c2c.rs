@@ -132,6 +132,10 @@ impl TypedRequest for SendMsgRequest {
     fn pin_dedupe_keys(&mut self, random: &mut dyn FnMut() -> u32) {
         pin(&mut self.msg_random, random);
     }
+
+    fn dedupe_key(&self) -> Option<u32> {
+        self.msg_random
+    }
 }
 
 /// `openim/batchsendmsg`: the same message to 1..=500 recipients. Does not trigger webhooks.
@@ -245,6 +249,10 @@ impl TypedRequest for BatchSendMsgRequest {
     fn pin_dedupe_keys(&mut self, random: &mut dyn FnMut() -> u32) {
         pin(&mut self.msg_random, random);
     }
+
+    fn dedupe_key(&self) -> Option<u32> {
+        self.msg_random
+    }
 }
 
 /// `openim/importmsg`: import one one-to-one message. Deduplicated for ever on (`MsgSeq`, `MsgRandom`,
@@ -298,6 +306,10 @@ impl TypedRequest for ImportMsgRequest {
     fn pin_dedupe_keys(&mut self, random: &mut dyn FnMut() -> u32) {
         pin(&mut self.msg_seq, random);
         pin(&mut self.msg_random, random);
+    }
+
+    fn dedupe_key(&self) -> Option<u32> {
+        self.msg_random
     }
 }
 

@@ -25,6 +25,19 @@ pub enum Rate {
     PerDay(u32),
 }
 
+impl Rate {
+    /// Reads a rate as configuration writes it: `N/s` or `N/day`; the error says what is wrong.
+    pub fn parse(text: &str) -> Result<Self, &'static str> {
+        let (count, unit) = text.trim().split_once('/').ok_or("expected N/s or N/day")?;
+        let count: u32 = count.trim().parse().map_err(|_| "the count is not a whole number")?;
+        match unit.trim() {
+            "s" => Ok(Self::PerSecond(count)),
+            "day" => Ok(Self::PerDay(count)),
+            _ => Err("the unit must be s or day"),
+        }
+    }
+}
+
 /// A command's documented default quota.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Quota {

@@ -194,6 +194,10 @@ impl TypedRequest for SendGroupMsgRequest {
     fn pin_dedupe_keys(&mut self, random: &mut dyn FnMut() -> u32) {
         pin(&mut self.random, random);
     }
+
+    fn dedupe_key(&self) -> Option<u32> {
+        self.random
+    }
 }
 
 /// `group_open_http_svc/send_group_system_notification`: not idempotent (no documented deduplication).
@@ -294,6 +298,10 @@ impl TypedRequest for SendBroadcastMsgRequest {
     type Response = Response<SendBroadcastMsgResult>;
     fn pin_dedupe_keys(&mut self, random: &mut dyn FnMut() -> u32) {
         pin(&mut self.random, random);
+    }
+
+    fn dedupe_key(&self) -> Option<u32> {
+        self.random
     }
 }
 

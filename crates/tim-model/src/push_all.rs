@@ -120,4 +120,8 @@ impl TypedRequest for ImPushRequest {
     fn pin_dedupe_keys(&mut self, random: &mut dyn FnMut() -> u32) {
         pin(&mut self.msg_random, random);
     }
+
+    fn dedupe_key(&self) -> Option<u32> {
+        self.msg_random
+    }
 }

@@ -10,6 +10,7 @@ use crate::http::HttpClient;
 use crate::pacing::Pacer;
 use crate::retry::{Counters, Operation, RetryBudget, RetryPolicy, TransportStats, execute};
 use bytes::Bytes;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
 use std::any::Any;
 use std::fmt;
@@ -296,17 +297,12 @@ fn pin_json_keys(command: &Command, body: &mut Value) {
     }
 }
 
-/// Percent-encodes everything but RFC 3986's unreserved characters.
+/// Bytes kept as they are in a query value: the unreserved characters of RFC 3986.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// Percent-encodes a query value (the admin identifier may hold any character).
 fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(text, QUERY_VALUE).to_string()
 }
 
 /// The current UNIX time in seconds (the UserSig's clock).

@@ -3,8 +3,10 @@
 use super::{Answer, Ctx, fail, ok, table_full, to_bytes};
 use crate::fast;
 use crate::messages::C2cOrigin;
-use crate::state::{ImportKey, MsgIndex, Outgoing, Recipient};
+use crate::state::{ImportKey, MsgIndex, Outgoing, Recipient, State};
+use std::sync::Arc;
 use tim_model::Extra;
+use tim_model::UserId;
 use tim_model::c2c::{
     AdminGetRoamMsgRequest, AdminGetRoamMsgResult, AdminMsgWithdrawRequest, BatchSendMsgRequest, BatchSendMsgResult,
     ImportMsgRequest, RecipientError, RoamMsg, SendMsgRequest, SendMsgResult,
@@ -17,14 +19,19 @@ fn required<T>(value: Option<T>, code: i64, field: &str) -> Result<T, bytes::Byt
     value.ok_or_else(|| fail(code, format!("{field} is required")))
 }
 
+/// The sender's account: `From_Account`, or the admin when it is absent; 90008 when it does not exist.
+fn sender(ctx: &Ctx<'_>, state: &mut State, from: Option<&UserId>, create: bool) -> Result<Arc<str>, bytes::Bytes> {
+    state
+        .sender(from, ctx.identifier, create)
+        .ok_or_else(|| fail(90008, format!("From_Account {:?} does not exist", from.map(|id| id.as_str()))))
+}
+
 pub(super) fn sendmsg(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
     let request: SendMsgRequest = ctx.decode(body)?;
     let random = required(request.msg_random, 90005, "MsgRandom")?;
     let create = ctx.auto_create();
     let mut state = ctx.state();
-    let from = state.sender(request.from_account.as_ref(), ctx.identifier, create).ok_or_else(|| {
-        fail(90008, format!("From_Account {:?} does not exist", request.from_account.as_ref().map(|id| id.as_str())))
-    })?;
+    let from = sender(ctx, &mut state, request.from_account.as_ref(), create)?;
     let outgoing = Outgoing {
         from,
         seq: request.msg_seq,
@@ -73,9 +80,7 @@ fn store_batch<'r>(
     ctx.admit_recipients(CommandId::BatchSendMsg, count)?;
     let create = ctx.auto_create();
     let mut state = ctx.state();
-    let from = state.sender(request.from_account.as_ref(), ctx.identifier, create).ok_or_else(|| {
-        fail(90008, format!("From_Account {:?} does not exist", request.from_account.as_ref().map(|id| id.as_str())))
-    })?;
+    let from = sender(ctx, &mut state, request.from_account.as_ref(), create)?;
     let outgoing = Outgoing {
         from,
         seq: request.msg_seq,

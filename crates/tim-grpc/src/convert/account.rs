@@ -32,7 +32,7 @@ impl IntoModel for pb::AccountImportRequest {
 }
 
 impl FromModel<AccountImportRequest> for pb::AccountImportResponse {
-    fn from_model(_response: EmptyResponse, _sent: &AccountImportRequest) -> Self {
+    fn from_model(_response: EmptyResponse, _dedupe_key: Option<u32>) -> Self {
         Self {}
     }
 }
@@ -70,7 +70,7 @@ impl IntoModel for pb::MultiAccountImportRequest {
 }
 
 impl FromModel<MultiAccountImportRequest> for pb::MultiAccountImportResponse {
-    fn from_model(response: Response<MultiAccountImportResult>, _sent: &MultiAccountImportRequest) -> Self {
+    fn from_model(response: Response<MultiAccountImportResult>, _dedupe_key: Option<u32>) -> Self {
         Self { fail_accounts: response.body.fail_accounts.unwrap_or_default() }
     }
 }
@@ -119,7 +119,7 @@ fn account_results(results: AccountResults) -> Vec<pb::AccountResult> {
 }
 
 impl FromModel<AccountCheckRequest> for pb::AccountCheckResponse {
-    fn from_model(response: Response<AccountResults>, _sent: &AccountCheckRequest) -> Self {
+    fn from_model(response: Response<AccountResults>, _dedupe_key: Option<u32>) -> Self {
         Self { result_item: account_results(response.body) }
     }
 }
@@ -144,7 +144,7 @@ impl IntoModel for pb::AccountDeleteRequest {
 }
 
 impl FromModel<AccountDeleteRequest> for pb::AccountDeleteResponse {
-    fn from_model(response: Response<AccountResults>, _sent: &AccountDeleteRequest) -> Self {
+    fn from_model(response: Response<AccountResults>, _dedupe_key: Option<u32>) -> Self {
         Self { result_item: account_results(response.body) }
     }
 }

@@ -49,12 +49,8 @@ impl IntoModel for pb::SendMsgRequest {
 }
 
 impl FromModel<SendMsgRequest> for pb::SendMsgResponse {
-    fn from_model(response: Response<SendMsgResult>, sent: &SendMsgRequest) -> Self {
-        Self {
-            msg_time: response.body.msg_time,
-            msg_key: response.body.msg_key,
-            msg_random: sent.msg_random.unwrap_or(0),
-        }
+    fn from_model(response: Response<SendMsgResult>, dedupe_key: Option<u32>) -> Self {
+        Self { msg_time: response.body.msg_time, msg_key: response.body.msg_key, msg_random: dedupe_key.unwrap_or(0) }
     }
 }
 
@@ -90,7 +86,7 @@ impl IntoModel for pb::BatchSendMsgRequest {
 }
 
 impl FromModel<BatchSendMsgRequest> for pb::BatchSendMsgResponse {
-    fn from_model(response: Response<BatchSendMsgResult>, sent: &BatchSendMsgRequest) -> Self {
+    fn from_model(response: Response<BatchSendMsgResult>, dedupe_key: Option<u32>) -> Self {
         Self {
             msg_key: response.body.msg_key,
             error_list: response
@@ -100,7 +96,7 @@ impl FromModel<BatchSendMsgRequest> for pb::BatchSendMsgResponse {
                 .into_iter()
                 .map(|error| pb::RecipientError { to_account: error.to_account, error_code: error.error_code })
                 .collect(),
-            msg_random: sent.msg_random.unwrap_or(0),
+            msg_random: dedupe_key.unwrap_or(0),
         }
     }
 }
@@ -134,7 +130,7 @@ impl IntoModel for pb::ImportMsgRequest {
 }
 
 impl FromModel<ImportMsgRequest> for pb::ImportMsgResponse {
-    fn from_model(_response: EmptyResponse, _sent: &ImportMsgRequest) -> Self {
+    fn from_model(_response: EmptyResponse, _dedupe_key: Option<u32>) -> Self {
         Self {}
     }
 }
@@ -162,7 +158,7 @@ impl IntoModel for pb::AdminMsgWithdrawRequest {
 }
 
 impl FromModel<AdminMsgWithdrawRequest> for pb::AdminMsgWithdrawResponse {
-    fn from_model(_response: EmptyResponse, _sent: &AdminMsgWithdrawRequest) -> Self {
+    fn from_model(_response: EmptyResponse, _dedupe_key: Option<u32>) -> Self {
         Self {}
     }
 }
@@ -193,7 +189,7 @@ impl IntoModel for pb::AdminGetRoamMsgRequest {
 }
 
 impl FromModel<AdminGetRoamMsgRequest> for pb::AdminGetRoamMsgResponse {
-    fn from_model(response: Response<AdminGetRoamMsgResult>, _sent: &AdminGetRoamMsgRequest) -> Self {
+    fn from_model(response: Response<AdminGetRoamMsgResult>, _dedupe_key: Option<u32>) -> Self {
         let body = response.body;
         Self {
             complete: body.complete,

@@ -62,7 +62,7 @@ impl IntoModel for pb::CreateGroupRequest {
 }
 
 impl FromModel<CreateGroupRequest> for pb::CreateGroupResponse {
-    fn from_model(response: Response<CreateGroupResult>, _sent: &CreateGroupRequest) -> Self {
+    fn from_model(response: Response<CreateGroupResult>, _dedupe_key: Option<u32>) -> Self {
         Self { group_id: response.body.group_id }
     }
 }
@@ -82,7 +82,7 @@ impl IntoModel for pb::DestroyGroupRequest {
 }
 
 impl FromModel<DestroyGroupRequest> for pb::DestroyGroupResponse {
-    fn from_model(_response: EmptyResponse, _sent: &DestroyGroupRequest) -> Self {
+    fn from_model(_response: EmptyResponse, _dedupe_key: Option<u32>) -> Self {
         Self {}
     }
 }
@@ -117,7 +117,7 @@ impl IntoModel for pb::AddGroupMemberRequest {
 }
 
 impl FromModel<AddGroupMemberRequest> for pb::AddGroupMemberResponse {
-    fn from_model(response: Response<AddGroupMemberResult>, _sent: &AddGroupMemberRequest) -> Self {
+    fn from_model(response: Response<AddGroupMemberResult>, _dedupe_key: Option<u32>) -> Self {
         Self {
             member_list: response
                 .body
@@ -154,7 +154,7 @@ impl IntoModel for pb::DeleteGroupMemberRequest {
 }
 
 impl FromModel<DeleteGroupMemberRequest> for pb::DeleteGroupMemberResponse {
-    fn from_model(_response: EmptyResponse, _sent: &DeleteGroupMemberRequest) -> Self {
+    fn from_model(_response: EmptyResponse, _dedupe_key: Option<u32>) -> Self {
         Self {}
     }
 }
@@ -201,7 +201,7 @@ fn member_info(member: MemberInfo) -> pb::MemberInfo {
 }
 
 impl FromModel<GetGroupInfoRequest> for pb::GetGroupInfoResponse {
-    fn from_model(response: Response<GetGroupInfoResult>, _sent: &GetGroupInfoRequest) -> Self {
+    fn from_model(response: Response<GetGroupInfoResult>, _dedupe_key: Option<u32>) -> Self {
         Self {
             group_info: response
                 .body
@@ -261,7 +261,7 @@ impl IntoModel for pb::GetGroupMemberInfoRequest {
 }
 
 impl FromModel<GetGroupMemberInfoRequest> for pb::GetGroupMemberInfoResponse {
-    fn from_model(response: Response<GetGroupMemberInfoResult>, _sent: &GetGroupMemberInfoRequest) -> Self {
+    fn from_model(response: Response<GetGroupMemberInfoResult>, _dedupe_key: Option<u32>) -> Self {
         let body = response.body;
         Self {
             member_num: body.member_num,

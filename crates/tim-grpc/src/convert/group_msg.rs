@@ -52,12 +52,12 @@ impl IntoModel for pb::SendGroupMsgRequest {
 }
 
 impl FromModel<SendGroupMsgRequest> for pb::SendGroupMsgResponse {
-    fn from_model(response: Response<SendGroupMsgResult>, sent: &SendGroupMsgRequest) -> Self {
+    fn from_model(response: Response<SendGroupMsgResult>, dedupe_key: Option<u32>) -> Self {
         Self {
             msg_time: response.body.msg_time,
             msg_seq: response.body.msg_seq,
             msg_drop_reason: response.body.msg_drop_reason,
-            random: sent.random.unwrap_or(0),
+            random: dedupe_key.unwrap_or(0),
         }
     }
 }
@@ -86,7 +86,7 @@ impl IntoModel for pb::SendGroupSystemNotificationRequest {
 }
 
 impl FromModel<SendGroupSystemNotificationRequest> for pb::SendGroupSystemNotificationResponse {
-    fn from_model(_response: EmptyResponse, _sent: &SendGroupSystemNotificationRequest) -> Self {
+    fn from_model(_response: EmptyResponse, _dedupe_key: Option<u32>) -> Self {
         Self {}
     }
 }
@@ -115,8 +115,8 @@ impl IntoModel for pb::SendBroadcastMsgRequest {
 }
 
 impl FromModel<SendBroadcastMsgRequest> for pb::SendBroadcastMsgResponse {
-    fn from_model(response: Response<SendBroadcastMsgResult>, sent: &SendBroadcastMsgRequest) -> Self {
-        Self { msg_seq: response.body.msg_seq, random: sent.random.unwrap_or(0) }
+    fn from_model(response: Response<SendBroadcastMsgResult>, dedupe_key: Option<u32>) -> Self {
+        Self { msg_seq: response.body.msg_seq, random: dedupe_key.unwrap_or(0) }
     }
 }
 
@@ -160,7 +160,7 @@ impl IntoModel for pb::ImportGroupMsgRequest {
 }
 
 impl FromModel<ImportGroupMsgRequest> for pb::ImportGroupMsgResponse {
-    fn from_model(response: Response<ImportGroupMsgResult>, _sent: &ImportGroupMsgRequest) -> Self {
+    fn from_model(response: Response<ImportGroupMsgResult>, _dedupe_key: Option<u32>) -> Self {
         Self {
             import_msg_result: response
                 .body
@@ -200,7 +200,7 @@ impl IntoModel for pb::GroupMsgRecallRequest {
 }
 
 impl FromModel<GroupMsgRecallRequest> for pb::GroupMsgRecallResponse {
-    fn from_model(response: Response<GroupMsgRecallResult>, _sent: &GroupMsgRecallRequest) -> Self {
+    fn from_model(response: Response<GroupMsgRecallResult>, _dedupe_key: Option<u32>) -> Self {
         Self {
             recall_ret_list: response
                 .body
@@ -237,7 +237,7 @@ impl IntoModel for pb::GroupMsgGetSimpleRequest {
 }
 
 impl FromModel<GroupMsgGetSimpleRequest> for pb::GroupMsgGetSimpleResponse {
-    fn from_model(response: Response<GroupMsgGetSimpleResult>, _sent: &GroupMsgGetSimpleRequest) -> Self {
+    fn from_model(response: Response<GroupMsgGetSimpleResult>, _dedupe_key: Option<u32>) -> Self {
         let body = response.body;
         Self {
             group_id: body.group_id,

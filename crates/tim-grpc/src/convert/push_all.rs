@@ -51,7 +51,7 @@ fn attributes(map: HashMap<String, String>) -> Option<BTreeMap<String, String>> 
 }
 
 impl FromModel<ImPushRequest> for pb::ImPushResponse {
-    fn from_model(response: Response<ImPushResult>, sent: &ImPushRequest) -> Self {
-        Self { task_id: response.body.task_id, msg_random: sent.msg_random.unwrap_or(0) }
+    fn from_model(response: Response<ImPushResult>, dedupe_key: Option<u32>) -> Self {
+        Self { task_id: response.body.task_id, msg_random: dedupe_key.unwrap_or(0) }
     }
 }

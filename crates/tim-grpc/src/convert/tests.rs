@@ -853,7 +853,7 @@ fn sent<R: IntoModel>(request: R, key: u32) -> R::Model {
 fn send_msg_answer_echoes_the_msg_random_sent() {
     let sent = sent(pb::SendMsgRequest { to_account: s("bob"), msg_body: vec![text("hi")], ..Default::default() }, 77);
     let response: <tim_model::c2c::SendMsgRequest as TypedRequest>::Response = fixture!("openim/sendmsg/response.json");
-    let answer = pb::SendMsgResponse::from_model(response, &sent);
+    let answer = pb::SendMsgResponse::from_model(response, sent.dedupe_key());
     assert_eq!(
         answer,
         pb::SendMsgResponse { msg_time: Some(1566889260), msg_key: some("48374_2837546_1557481126"), msg_random: 77 }
@@ -865,7 +865,7 @@ fn batch_send_msg_answer_lists_failed_recipients_and_echoes_the_msg_random() {
     let sent = sent(batch_send_msg(), 1);
     assert_eq!(sent.msg_random, Some(19901224), "a key the caller set is kept");
     let response = fixture!("openim/batchsendmsg/response_some_error.json");
-    let answer = pb::BatchSendMsgResponse::from_model(response, &sent);
+    let answer = pb::BatchSendMsgResponse::from_model(response, sent.dedupe_key());
     assert_eq!(
         answer,
         pb::BatchSendMsgResponse {
@@ -877,7 +877,8 @@ fn batch_send_msg_answer_lists_failed_recipients_and_echoes_the_msg_random() {
             msg_random: 19901224,
         }
     );
-    let all_delivered = pb::BatchSendMsgResponse::from_model(fixture!("openim/batchsendmsg/response.json"), &sent);
+    let all_delivered =
+        pb::BatchSendMsgResponse::from_model(fixture!("openim/batchsendmsg/response.json"), sent.dedupe_key());
     assert!(all_delivered.error_list.is_empty());
 }
 
@@ -886,7 +887,7 @@ fn an_unpinned_key_is_echoed_as_zero() {
     let model = pb::SendBroadcastMsgRequest { msg_body: vec![text("hi")], ..Default::default() }.into_model().unwrap();
     let answer = pb::SendBroadcastMsgResponse::from_model(
         fixture!("group_open_http_svc/send_broadcast_msg/response.json"),
-        &model,
+        model.dedupe_key(),
     );
     assert_eq!(answer, pb::SendBroadcastMsgResponse { msg_seq: Some(1), random: 0 });
 }
@@ -897,7 +898,8 @@ fn admin_get_roam_msg_answer_carries_the_history() {
         pb::AdminGetRoamMsgRequest { operator_account: s("user1"), peer_account: s("user2"), ..Default::default() },
         0,
     );
-    let answer = pb::AdminGetRoamMsgResponse::from_model(fixture!("openim/admin_getroammsg/response.json"), &sent);
+    let answer =
+        pb::AdminGetRoamMsgResponse::from_model(fixture!("openim/admin_getroammsg/response.json"), sent.dedupe_key());
     assert_eq!(
         answer,
         pb::AdminGetRoamMsgResponse {
@@ -926,7 +928,7 @@ fn send_group_msg_answer_carries_the_drop_reason_and_echoes_the_random() {
     let sent = sent(pb::SendGroupMsgRequest { group_id: s("g"), msg_body: vec![text("hi")], ..Default::default() }, 42);
     let answer = pb::SendGroupMsgResponse::from_model(
         fixture!("group_open_http_svc/send_group_msg/response_dropped.json"),
-        &sent,
+        sent.dedupe_key(),
     );
     assert_eq!(
         answer,
@@ -942,7 +944,7 @@ fn send_group_msg_answer_carries_the_drop_reason_and_echoes_the_random() {
 #[test]
 fn im_push_answer_carries_the_task_and_echoes_the_msg_random() {
     let sent = sent(pb::ImPushRequest { msg_body: vec![text("hi")], ..Default::default() }, 9);
-    let answer = pb::ImPushResponse::from_model(fixture!("all_member_push/im_push/response.json"), &sent);
+    let answer = pb::ImPushResponse::from_model(fixture!("all_member_push/im_push/response.json"), sent.dedupe_key());
     assert_eq!(
         answer,
         pb::ImPushResponse { task_id: some("1400123456_144115212910570789_4155518400_15723514"), msg_random: 9 }
@@ -964,8 +966,10 @@ fn group_message_answers_carry_their_lists() {
         3,
     );
     assert_eq!(import.msg_list[0].random, Some(3));
-    let answer =
-        pb::ImportGroupMsgResponse::from_model(fixture!("group_open_http_svc/import_group_msg/response.json"), &import);
+    let answer = pb::ImportGroupMsgResponse::from_model(
+        fixture!("group_open_http_svc/import_group_msg/response.json"),
+        import.dedupe_key(),
+    );
     assert_eq!(
         answer.import_msg_result,
         vec![
@@ -976,8 +980,10 @@ fn group_message_answers_carry_their_lists() {
 
     let recall =
         sent(pb::GroupMsgRecallRequest { group_id: s("g"), msg_seq_list: vec![100, 101], ..Default::default() }, 0);
-    let answer =
-        pb::GroupMsgRecallResponse::from_model(fixture!("group_open_http_svc/group_msg_recall/response.json"), &recall);
+    let answer = pb::GroupMsgRecallResponse::from_model(
+        fixture!("group_open_http_svc/group_msg_recall/response.json"),
+        recall.dedupe_key(),
+    );
     assert_eq!(
         answer.recall_ret_list,
         vec![pb::RecallRet { msg_seq: 100, ret_code: 10030 }, pb::RecallRet { msg_seq: 101, ret_code: 0 }]
@@ -986,7 +992,7 @@ fn group_message_answers_carry_their_lists() {
     let history = sent(pb::GroupMsgGetSimpleRequest { group_id: s("g"), req_msg_number: 2, ..Default::default() }, 0);
     let answer = pb::GroupMsgGetSimpleResponse::from_model(
         fixture!("group_open_http_svc/group_msg_get_simple/response.json"),
-        &history,
+        history.dedupe_key(),
     );
     assert_eq!(answer.group_id, some("@TGS#15ERQPAER"));
     assert_eq!(answer.is_finished, Some(1));
@@ -1017,13 +1023,15 @@ fn account_answers_carry_each_account() {
     let multi = sent(pb::MultiAccountImportRequest { accounts: strings(&["test3"]), ..Default::default() }, 0);
     let answer = pb::MultiAccountImportResponse::from_model(
         fixture!("im_open_login_svc/multiaccount_import/response.json"),
-        &multi,
+        multi.dedupe_key(),
     );
     assert_eq!(answer.fail_accounts, strings(&["test3", "test4"]));
 
     let check = sent(pb::AccountCheckRequest { user_ids: strings(&["UserID_1", "UserID_2"]) }, 0);
-    let answer =
-        pb::AccountCheckResponse::from_model(fixture!("im_open_login_svc/account_check/response.json"), &check);
+    let answer = pb::AccountCheckResponse::from_model(
+        fixture!("im_open_login_svc/account_check/response.json"),
+        check.dedupe_key(),
+    );
     assert_eq!(
         answer.result_item,
         vec![
@@ -1043,8 +1051,10 @@ fn account_answers_carry_each_account() {
     );
 
     let delete = sent(pb::AccountDeleteRequest { user_ids: strings(&["UserID_1", "UserID_2"]) }, 0);
-    let answer =
-        pb::AccountDeleteResponse::from_model(fixture!("im_open_login_svc/account_delete/response.json"), &delete);
+    let answer = pb::AccountDeleteResponse::from_model(
+        fixture!("im_open_login_svc/account_delete/response.json"),
+        delete.dedupe_key(),
+    );
     assert_eq!(answer.result_item[1].result_code, 70107);
     assert_eq!(answer.result_item[1].result_info, "Err_TLS_PT_Open_Login_Account_Not_Exist");
     assert_eq!(answer.result_item[1].account_status, None);
@@ -1053,16 +1063,20 @@ fn account_answers_carry_each_account() {
 #[test]
 fn group_answers_carry_groups_and_members() {
     let create = sent(pb::CreateGroupRequest { r#type: s("Public"), name: s("n"), ..Default::default() }, 0);
-    let answer =
-        pb::CreateGroupResponse::from_model(fixture!("group_open_http_svc/create_group/response.json"), &create);
+    let answer = pb::CreateGroupResponse::from_model(
+        fixture!("group_open_http_svc/create_group/response.json"),
+        create.dedupe_key(),
+    );
     assert_eq!(answer.group_id, some("@TGS#2J4SZEAEL"));
 
     let add = sent(
         pb::AddGroupMemberRequest { group_id: s("g"), member_accounts: strings(&["tommy"]), ..Default::default() },
         0,
     );
-    let answer =
-        pb::AddGroupMemberResponse::from_model(fixture!("group_open_http_svc/add_group_member/response.json"), &add);
+    let answer = pb::AddGroupMemberResponse::from_model(
+        fixture!("group_open_http_svc/add_group_member/response.json"),
+        add.dedupe_key(),
+    );
     assert_eq!(
         answer.member_list,
         vec![
@@ -1072,8 +1086,10 @@ fn group_answers_carry_groups_and_members() {
     );
 
     let info = sent(pb::GetGroupInfoRequest { group_id_list: strings(&["@TGS#2J4SZEAEL"]), ..Default::default() }, 0);
-    let answer =
-        pb::GetGroupInfoResponse::from_model(fixture!("group_open_http_svc/get_group_info/response.json"), &info);
+    let answer = pb::GetGroupInfoResponse::from_model(
+        fixture!("group_open_http_svc/get_group_info/response.json"),
+        info.dedupe_key(),
+    );
     assert_eq!(answer.group_info.len(), 2);
     assert_eq!(
         answer.group_info[0],
@@ -1122,7 +1138,7 @@ fn group_answers_carry_groups_and_members() {
     let members = sent(pb::GetGroupMemberInfoRequest { group_id: s("g"), ..Default::default() }, 0);
     let answer = pb::GetGroupMemberInfoResponse::from_model(
         fixture!("group_open_http_svc/get_group_member_info/response.json"),
-        &members,
+        members.dedupe_key(),
     );
     assert_eq!(answer.member_num, Some(8));
     assert_eq!(answer.next, None);
@@ -1147,24 +1163,24 @@ fn answers_without_fields_convert() {
         5,
     );
     assert_eq!((import.msg_seq, import.msg_random), (Some(5), Some(5)));
-    assert_eq!(pb::ImportMsgResponse::from_model(ok(), &import), pb::ImportMsgResponse {});
+    assert_eq!(pb::ImportMsgResponse::from_model(ok(), import.dedupe_key()), pb::ImportMsgResponse {});
     let withdraw = sent(pb::AdminMsgWithdrawRequest { from_account: s("a"), to_account: s("b"), msg_key: s("k") }, 0);
-    assert_eq!(pb::AdminMsgWithdrawResponse::from_model(ok(), &withdraw), pb::AdminMsgWithdrawResponse {});
+    assert_eq!(pb::AdminMsgWithdrawResponse::from_model(ok(), withdraw.dedupe_key()), pb::AdminMsgWithdrawResponse {});
     let notice =
         sent(pb::SendGroupSystemNotificationRequest { group_id: s("g"), content: s("c"), ..Default::default() }, 0);
     assert_eq!(
-        pb::SendGroupSystemNotificationResponse::from_model(ok(), &notice),
+        pb::SendGroupSystemNotificationResponse::from_model(ok(), notice.dedupe_key()),
         pb::SendGroupSystemNotificationResponse {}
     );
     let account = sent(pb::AccountImportRequest { user_id: s("a"), ..Default::default() }, 0);
-    assert_eq!(pb::AccountImportResponse::from_model(ok(), &account), pb::AccountImportResponse {});
+    assert_eq!(pb::AccountImportResponse::from_model(ok(), account.dedupe_key()), pb::AccountImportResponse {});
     let destroy = sent(pb::DestroyGroupRequest { group_id: s("g") }, 0);
-    assert_eq!(pb::DestroyGroupResponse::from_model(ok(), &destroy), pb::DestroyGroupResponse {});
+    assert_eq!(pb::DestroyGroupResponse::from_model(ok(), destroy.dedupe_key()), pb::DestroyGroupResponse {});
     let delete = sent(
         pb::DeleteGroupMemberRequest { group_id: s("g"), member_to_del_account: strings(&["a"]), ..Default::default() },
         0,
     );
-    assert_eq!(pb::DeleteGroupMemberResponse::from_model(ok(), &delete), pb::DeleteGroupMemberResponse {});
+    assert_eq!(pb::DeleteGroupMemberResponse::from_model(ok(), delete.dedupe_key()), pb::DeleteGroupMemberResponse {});
 }
 
 // Elements: proto → model → proto gives the original.

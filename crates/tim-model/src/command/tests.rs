@@ -98,3 +98,12 @@ fn documented_quotas_and_idempotency_classes() {
     assert!(CommandId::GetGroupInfo.command().idempotency.retry_safe_after(1e9));
     assert!(matches!(CommandId::ImPush.command().idempotency, Idempotency::Dedupe { pinned: ["MsgRandom"], .. }));
 }
+
+#[test]
+fn rates_parse_as_configuration_writes_them() {
+    assert_eq!(Rate::parse("500/s"), Ok(Rate::PerSecond(500)));
+    assert_eq!(Rate::parse(" 100 / day "), Ok(Rate::PerDay(100)));
+    assert_eq!(Rate::parse("fast"), Err("expected N/s or N/day"));
+    assert_eq!(Rate::parse("x/s"), Err("the count is not a whole number"));
+    assert_eq!(Rate::parse("5/min"), Err("the unit must be s or day"));
+}
