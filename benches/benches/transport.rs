@@ -106,6 +106,11 @@ fn fanout_10m_peak_memory(_: &mut Criterion) {
     if !std::env::args().any(|arg| arg == "--bench") || std::fs::metadata("/proc/self/clear_refs").is_err() {
         return;
     }
+    // Like criterion's own benchmarks, it runs only when no filter is given or the filter names it.
+    let filters: Vec<String> = std::env::args().skip(1).filter(|arg| !arg.starts_with('-')).collect();
+    if !filters.is_empty() && !filters.iter().any(|filter| "transport/fanout_10m".contains(filter.as_str())) {
+        return;
+    }
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench-data");
     std::fs::create_dir_all(&dir).expect("a data folder");
     let file = dir.join("recipients-10m.txt");
