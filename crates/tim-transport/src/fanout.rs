@@ -27,7 +27,7 @@ use tim_model::api::TypedRequest;
 use tim_model::c2c::{BatchSendMsgRequest, BatchSendMsgResult};
 use tim_model::catalog::{RetryClass, retry_class};
 use tim_model::envelope::Response;
-use tim_model::validate::{MAX_BATCH_RECIPIENTS, MAX_MSG_BYTES, Validate};
+use tim_model::validate::{MAX_BATCH_RECIPIENTS, MAX_MSG_BYTES, Validate, first_json_special};
 use tim_model::{UserId, ValidationError};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
@@ -259,8 +259,8 @@ impl Fanout {
             };
             match next {
                 Some(line) => {
-                    if let Some(chunk) = run.read(line.as_ref()) {
-                        return Some(chunk);
+                    if run.read(line.as_ref()) {
+                        return run.fresh.finished.take();
                     }
                 }
                 None => return run.fresh.flush(),
@@ -315,6 +315,8 @@ struct Chunker {
     /// Most body bytes before the random and the message: the limit less everything but the recipients.
     max_head_bytes: usize,
     tail: Bytes,
+    /// The chunk that the last `push` finished, waiting to be taken.
+    finished: Option<Chunk>,
 }
 
 impl Chunker {
@@ -326,16 +328,21 @@ impl Chunker {
             max_recipients: options.max_recipients,
             max_head_bytes,
             tail: tail.clone(),
+            finished: None,
         }
     }
 
-    /// Adds a recipient (a valid UserID); returns the previous chunk when this one did not fit in it.
-    fn push(&mut self, id: &str, round: u8) -> Option<Chunk> {
-        let escaped = id.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20);
+    /// Adds a recipient (a valid UserID); `true` when it did not fit in the chunk being built, which is then
+    /// finished and waits in `finished`. (Returning the chunk itself would move an `Option<Chunk>` per recipient.)
+    fn push(&mut self, id: &str, round: u8) -> bool {
+        let escaped = first_json_special(id.as_bytes()).is_some();
         let quoted_len = if escaped { serde_json::to_string(id).map_or(0, |q| q.len()) } else { id.len() + 2 };
         let start_len = if self.slots.is_empty() { HEAD.len() } else { self.body.len() + 1 };
         let full = self.slots.len() >= self.max_recipients || start_len + quoted_len > self.max_head_bytes;
-        let flushed = if full { self.flush() } else { None };
+        let finished = full && {
+            self.finished = self.flush();
+            self.finished.is_some()
+        };
         if self.slots.is_empty() {
             self.body.reserve(self.max_head_bytes + RANDOM_KEY.len() + MAX_RANDOM_DIGITS + self.tail.len());
             self.body.extend_from_slice(HEAD);
@@ -353,7 +360,7 @@ impl Chunker {
         }
         let len = (self.body.len() - start as usize) as u16;
         self.slots.push(Slot { start, len, escaped, round });
-        flushed
+        finished
     }
 
     /// The chunk so far, finished with a fresh `MsgRandom` and the message.
@@ -424,18 +431,18 @@ impl Run {
         }
     }
 
-    /// Takes one input entry; returns a chunk when one is full.
-    fn read(&mut self, line: &str) -> Option<Chunk> {
+    /// Takes one input entry; `true` when it finished a chunk (waiting in `self.fresh.finished`).
+    fn read(&mut self, line: &str) -> bool {
         let id = line.strip_suffix('\n').unwrap_or(line);
         let id = id.strip_suffix('\r').unwrap_or(id);
         if id.bytes().next().is_none_or(|first| first.is_ascii_whitespace()) && id.trim_ascii().is_empty() {
-            return None;
+            return false;
         }
         self.progress.read += 1;
         if !self.seen.insert(self.hasher.hash_one(id)) {
             self.progress.duplicates += 1;
             self.report.duplicates.push(id.to_owned());
-            return None;
+            return false;
         }
         match UserId::check(id) {
             Ok(()) => {
@@ -444,7 +451,7 @@ impl Run {
             }
             Err(error) => {
                 self.fail(id.to_owned(), None, format!("invalid UserID: {}", error.detail()), false);
-                None
+                false
             }
         }
     }
@@ -528,8 +535,8 @@ impl Run {
 
     fn requeue(&mut self, id: &str, round: u8) {
         self.progress.pending += 1;
-        if let Some(chunk) = self.retries.chunker.push(id, round) {
-            self.retries.ready.push(chunk);
+        if self.retries.chunker.push(id, round) {
+            self.retries.ready.extend(self.retries.chunker.finished.take());
         }
     }
 

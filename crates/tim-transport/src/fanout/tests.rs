@@ -15,7 +15,9 @@ fn chunks_of(ids: impl Iterator<Item = String>, text: &str) -> Vec<Chunk> {
     let mut chunker = Chunker::new(&FanoutOptions::default(), &tail);
     let mut chunks = Vec::new();
     for id in ids {
-        chunks.extend(chunker.push(&id, 0));
+        if chunker.push(&id, 0) {
+            chunks.extend(chunker.finished.take());
+        }
     }
     chunks.extend(chunker.flush());
     chunks
