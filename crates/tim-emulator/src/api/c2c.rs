@@ -184,7 +184,7 @@ pub(super) fn admin_msgwithdraw(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
                 && message.msg_seq == seq
                 && message.msg_random == random
                 && message.msg_time == time
-                && stored.recipients.contains(&to)
+                && stored.recipients.contains(to)
         })
         .map(|(index, _)| index as MsgIndex)
         .ok_or_else(not_found)?;
