@@ -200,6 +200,7 @@ impl Fanout {
         // Size the duplicate set once when the input says how long it is (a file does not; it then grows).
         run.seen.reserve(recipients.size_hint().0);
         let mut input = recipients.fuse();
+        let mut batch = Vec::with_capacity(READ_BATCH);
         let mut input_done = false;
         let mut in_flight: JoinSet<(Chunk, Result<Bytes, Error>)> = JoinSet::new();
         let window = self.options.concurrency;
@@ -220,12 +221,9 @@ impl Fanout {
                     (chunk, result)
                 });
             }
-            // Build the next chunk while the window is busy, so a free slot never waits for the input.
+            // Build chunks ahead while the window is busy, so a free slot never waits for the input.
             if !input_done && !self.cancel.is_cancelled() && run.ready.len() < window {
-                match self.next_chunk(&mut run, &mut input).await {
-                    Some(chunk) => run.ready.push_back(chunk),
-                    None => input_done = !self.cancel.is_cancelled(),
-                }
+                input_done = self.read_some(&mut run, &mut input, &mut batch).await && !self.cancel.is_cancelled();
                 continue;
             }
             run.publish(&self.progress);
@@ -241,33 +239,59 @@ impl Fanout {
         run.finish(&self.cancel)
     }
 
-    /// Reads input until a chunk is full (or the input ends, flushing what is left); `None` when the input is
-    /// exhausted with nothing left, or the fan-out was cancelled.
-    async fn next_chunk<S, T>(&self, run: &mut Run, input: &mut futures_util::stream::Fuse<S>) -> Option<Chunk>
+    /// Reads the input that is ready (waiting only when none is) until a chunk is finished, and takes it into
+    /// chunks; `true` when the input is exhausted (what is left is then chunked too). A cancellation stops the
+    /// wait.
+    async fn read_some<S, T>(
+        &self,
+        run: &mut Run,
+        input: &mut futures_util::stream::Fuse<S>,
+        batch: &mut Vec<T>,
+    ) -> bool
     where
         S: Stream<Item = T> + Unpin,
         T: AsRef<str>,
     {
+        let ready = run.ready.len();
         loop {
-            // Most streams have their next item ready: take it without setting up a cancellable wait.
-            let next = match input.next().now_or_never() {
-                Some(next) => next,
-                None => tokio::select! {
-                    next = input.next() => next,
-                    () = self.cancel.notify.notified() => return None,
-                },
-            };
-            match next {
-                Some(line) => {
-                    if run.read(line.as_ref()) {
-                        return run.fresh.finished.take();
+            batch.clear();
+            let (mut exhausted, mut waiting) = (false, false);
+            while batch.len() < READ_BATCH {
+                // Most streams have their next item ready: take it without setting up a cancellable wait.
+                let next = match input.next().now_or_never() {
+                    Some(next) => next,
+                    None if batch.is_empty() => tokio::select! {
+                        next = input.next() => next,
+                        () = self.cancel.notify.notified() => return false,
+                    },
+                    None => {
+                        waiting = true;
+                        break;
+                    }
+                };
+                match next {
+                    Some(line) => batch.push(line),
+                    None => {
+                        exhausted = true;
+                        break;
                     }
                 }
-                None => return run.fresh.flush(),
+            }
+            run.read_batch(batch);
+            if exhausted {
+                run.ready.extend(run.fresh.flush());
+                return true;
+            }
+            // Back to the caller to launch what is built, or to settle answers while the input has nothing.
+            if waiting || run.ready.len() > ready {
+                return false;
             }
         }
     }
 }
+
+/// Input lines handled together: their duplicate checks are started before any is waited for.
+const READ_BATCH: usize = 32;
 
 /// Where one recipient's JSON string sits in a chunk's body, and which round it is in (0 for the first send).
 #[derive(Debug, Clone, Copy)]
@@ -431,27 +455,33 @@ impl Run {
         }
     }
 
-    /// Takes one input entry; `true` when it finished a chunk (waiting in `self.fresh.finished`).
-    fn read(&mut self, line: &str) -> bool {
-        let id = line.strip_suffix('\n').unwrap_or(line);
-        let id = id.strip_suffix('\r').unwrap_or(id);
-        if id.bytes().next().is_none_or(|first| first.is_ascii_whitespace()) && id.trim_ascii().is_empty() {
-            return false;
+    /// Takes input entries into chunks (finished chunks join `ready`). The duplicate checks' memory reads are
+    /// all started first, then each entry is handled in order.
+    fn read_batch<T: AsRef<str>>(&mut self, lines: &[T]) {
+        let mut entries = [("", 0_u64); READ_BATCH];
+        for (line, (id, fingerprint)) in lines.iter().zip(&mut entries) {
+            *id = entry(line.as_ref());
+            *fingerprint = self.hasher.hash_one(*id);
+            self.seen.prefetch(*fingerprint);
         }
-        self.progress.read += 1;
-        if !self.seen.insert(self.hasher.hash_one(id)) {
-            self.progress.duplicates += 1;
-            self.report.duplicates.push(id.to_owned());
-            return false;
-        }
-        match UserId::check(id) {
-            Ok(()) => {
-                self.progress.pending += 1;
-                self.fresh.push(id, 0)
+        for &(id, fingerprint) in &entries[..lines.len()] {
+            if id.bytes().next().is_none_or(|first| first.is_ascii_whitespace()) && id.trim_ascii().is_empty() {
+                continue;
             }
-            Err(error) => {
-                self.fail(id.to_owned(), None, format!("invalid UserID: {}", error.detail()), false);
-                false
+            self.progress.read += 1;
+            if !self.seen.insert(fingerprint) {
+                self.progress.duplicates += 1;
+                self.report.duplicates.push(id.to_owned());
+                continue;
+            }
+            match UserId::check(id) {
+                Ok(()) => {
+                    self.progress.pending += 1;
+                    if self.fresh.push(id, 0) {
+                        self.ready.extend(self.fresh.finished.take());
+                    }
+                }
+                Err(error) => self.fail(id.to_owned(), None, format!("invalid UserID: {}", error.detail()), false),
             }
         }
     }
@@ -567,6 +597,12 @@ impl Run {
             cancelled: cancel.is_cancelled(),
         }
     }
+}
+
+/// An input entry without its line ending.
+fn entry(line: &str) -> &str {
+    let id = line.strip_suffix('\n').unwrap_or(line);
+    id.strip_suffix('\r').unwrap_or(id)
 }
 
 /// A u32 in decimal, without going through the formatting machinery.

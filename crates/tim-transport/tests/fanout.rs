@@ -165,9 +165,9 @@ async fn every_recipient_is_accounted_for_once_and_nobody_gets_the_message_twice
 }
 
 /// Lets the test keep a handle on the responder's state.
-struct SharedResponder(std::sync::Arc<FlakyService>);
+struct SharedResponder<R>(std::sync::Arc<R>);
 
-impl Respond for SharedResponder {
+impl<R: Respond> Respond for SharedResponder<R> {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         self.0.respond(request)
     }
@@ -202,4 +202,56 @@ async fn cancelling_reports_what_was_not_sent() {
     assert_eq!(report.delivered as usize + report.failures.len(), report.read as usize);
     assert!(report.read < 5_000);
     let _ = UserId::new("unused");
+}
+
+/// Records who was sent what, and answers OK.
+#[derive(Default)]
+struct Recorder(Mutex<(HashMap<String, u32>, Vec<usize>)>);
+
+impl Respond for Recorder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&request.body).expect("the client sends JSON");
+        let to = body["To_Account"].as_array().expect("recipients");
+        let mut state = self.0.lock().unwrap();
+        for id in to {
+            *state.0.entry(id.as_str().unwrap().to_owned()).or_default() += 1;
+        }
+        state.1.push(to.len());
+        ResponseTemplate::new(200)
+            .set_body_string(r#"{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","MsgKey":"1_2_3"}"#)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_chunks_from_an_input_that_pauses_are_each_sent_once() {
+    // Chunks of 3 finish several times within one batch of input lines, and the input is often not ready.
+    let server = MockServer::start().await;
+    let recorder = std::sync::Arc::new(Recorder::default());
+    Mock::given(method("POST")).respond_with(SharedResponder(recorder.clone())).mount(&server).await;
+    let mut config = ClientConfig::new(Endpoint::BaseUrl(server.uri()));
+    config.pacing = false;
+    let client = Client::new(1_400_000_000, "administrator", SecretKey::new("test-key").unwrap(), config).unwrap();
+    let message = BatchSendMsgRequest::new(Vec::new(), MsgBody::text("hi"));
+    let options = FanoutOptions { concurrency: 4, max_recipients: 3, ..FanoutOptions::default() };
+    let fanout = Fanout::new(client, &message, options).unwrap();
+
+    let mut input: Vec<String> = (0..1_000).map(|i| format!("u{i}\n")).collect();
+    input.insert(500, "u7\r\n".to_owned()); // a duplicate, with another line ending
+    input.insert(100, "\n".to_owned()); // a blank line
+    let paced = futures_util::StreamExt::then(stream::iter(input.into_iter().enumerate()), |(i, line)| async move {
+        if i % 7 == 0 {
+            tokio::task::yield_now().await;
+        }
+        line
+    });
+    let report = fanout.run(Box::pin(paced)).await;
+
+    assert_eq!((report.read, report.delivered), (1_001, 1_000));
+    assert_eq!(report.duplicates, ["u7"]);
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert_eq!(report.chunks, 334, "1,000 recipients in chunks of 3");
+    let state = recorder.0.lock().unwrap();
+    assert_eq!(state.0.len(), 1_000);
+    assert!(state.0.values().all(|&count| count == 1), "a recipient was sent the message twice");
+    assert!(state.1.iter().all(|&len| (1..=3).contains(&len)));
 }
