@@ -10,6 +10,7 @@ use tim_grpc::pb;
 use tim_grpc::pb::fanout_event::Kind as Event;
 use tim_grpc::pb::fanout_request::Kind as Input;
 use tim_grpc::{Caller, Gateway, GatewayOptions};
+use tim_model::command::{CommandId, per_second};
 use tim_sig::SecretKey;
 use tim_transport::retry::RetryPolicy;
 use tim_transport::{Client, ClientConfig, Endpoint};
@@ -71,11 +72,21 @@ async fn setup(
     auto_create: bool,
     configure: impl FnOnce(&mut ClientConfig, &mut GatewayOptions),
 ) -> Setup {
+    setup_with_quotas(faults, auto_create, QuotaConfig::disabled(), configure).await
+}
+
+/// Like `setup`, with the emulator enforcing `quotas`.
+async fn setup_with_quotas(
+    faults: FaultConfig,
+    auto_create: bool,
+    quotas: QuotaConfig,
+    configure: impl FnOnce(&mut ClientConfig, &mut GatewayOptions),
+) -> Setup {
     let emulator = Emulator::builder(SDKAPPID, SecretKey::new(KEY).unwrap(), system_clock)
         .auto_create_accounts(auto_create)
         .faults(faults)
         .seed(5)
-        .quotas(QuotaConfig::disabled())
+        .quotas(quotas)
         .build()
         .unwrap()
         .serve(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap())
@@ -510,6 +521,45 @@ async fn a_caller_over_its_concurrency_limit_is_told_so() {
 }
 
 /// Streams `ids` (in batches of `per_batch` lines) after a start message; returns every event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_through_the_gateway_are_paced_to_the_quota_instead_of_refused() {
+    // The service allows 40 sendmsg a second; the gateway's client paces to 20 (a burst of 20, then one every
+    // 50 ms), so no window of the service's second ever sees more than 40 and nobody is refused.
+    let quotas = QuotaConfig::default().with(CommandId::SendMsg, per_second(40));
+    let setup = setup_with_quotas(FaultConfig::default(), true, quotas, |config, _| {
+        config.pacing = true;
+        config.quota_overrides.insert(CommandId::SendMsg, per_second(20));
+    })
+    .await;
+    let messages = pb::message_service_client::MessageServiceClient::new(setup.channel.clone());
+    let started = std::time::Instant::now();
+    let calls = (0..60).map(|i| {
+        let mut messages = messages.clone();
+        async move {
+            let request =
+                pb::SendMsgRequest { to_account: format!("user{i}"), msg_body: text("hi"), ..Default::default() };
+            messages.send_msg(authed(request)).await
+        }
+    });
+    let answers = futures_util::future::join_all(calls).await;
+    let elapsed = started.elapsed();
+    for answer in &answers {
+        assert!(answer.is_ok(), "{answer:?}");
+    }
+    // 20 at once, then 40 more at 50 ms intervals: the last starts 1.95 s after the first.
+    assert!(elapsed >= Duration::from_millis(1_900), "{elapsed:?}");
+    let stats = setup.emulator.stats();
+    assert_eq!(stats.rate_limited, 0, "the service refused a call for its rate");
+    assert_eq!(setup.emulator.emulator().inbox_len("user59"), Some(1));
+    let metrics = setup.metrics.render();
+    let waits = metrics
+        .lines()
+        .find(|line| line.starts_with("tim_transport_quota_waits_total "))
+        .and_then(|line| line.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .expect("the quota waits are exported");
+    assert!(waits >= 40.0, "{waits} calls waited for their turn");
+}
+
 async fn run_fanout(channel: Channel, ids: Vec<String>, per_batch: usize) -> Vec<pb::FanoutEvent> {
     let mut fanout = pb::fanout_service_client::FanoutServiceClient::new(channel);
     let start = pb::FanoutRequest {
