@@ -5,7 +5,8 @@
 //!
 //! - no connection could be made: nothing left, so a retry is always safe;
 //! - the service answered with `ErrorCode` 0 (or a code meaning "already done"): success;
-//! - a rate-limit code: the request was refused before it acted, so after backing the whole command off, retry;
+//! - a rate-limit code: the request was refused before it acted, so after backing the whole command off (or, with
+//!   pacing off, waiting the back-off out), retry;
 //! - a refresh-the-UserSig code: regenerate the UserSig and retry once;
 //! - a permanent code: fail with the code;
 //! - a timeout, a broken connection, an HTTP 5xx or a transient code: the request may have acted. It is retried
@@ -284,9 +285,12 @@ fn judge(op: &Operation<'_>, attempt: Attempt, attempts: u32, refreshed: &mut bo
                     Step::Retry { wait: Duration::ZERO, last: refused, maybe_applied: false, refresh_sig: true }
                 }
                 RetryClass::RateLimited => {
-                    // Refused before it acted: hold the whole command back, then try again.
-                    op.pacer.back_off(op.command.id, op.policy.rate_limited_backoff);
-                    Step::Retry { wait: Duration::ZERO, last: refused, maybe_applied: false, refresh_sig: false }
+                    // Refused before it acted: hold the whole command back, then try again. Without pacing there is
+                    // no schedule to move back, so this call waits out the back-off itself.
+                    let backoff = op.policy.rate_limited_backoff;
+                    let wait = if op.pacer.is_unlimited() { backoff } else { Duration::ZERO };
+                    op.pacer.back_off(op.command.id, backoff);
+                    Step::Retry { wait, last: refused, maybe_applied: false, refresh_sig: false }
                 }
                 RetryClass::Transient => retry(refused, true),
                 RetryClass::RefreshUserSig | RetryClass::Permanent | RetryClass::AlreadyDone => {

@@ -183,6 +183,15 @@ async fn a_rate_limit_answer_holds_the_command_back_then_retries() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn without_pacing_a_rate_limit_answer_still_waits_before_the_retry() {
+    let (policy, pacer) = (policy(), Pacer::unlimited());
+    let budget = RetryBudget::new(&policy);
+    let script = Script::new(vec![code(60007), code(60007), ok()], Duration::ZERO);
+    assert!(run(CommandId::SendMsg, &policy, &budget, &pacer, &script).await.is_ok());
+    assert_eq!(script.times(), ms(&[0, 1000, 2000]));
+}
+
+#[tokio::test(start_paused = true)]
 async fn already_done_is_success() {
     let (policy, pacer) = (policy(), Pacer::unlimited());
     let budget = RetryBudget::new(&policy);
