@@ -455,21 +455,22 @@ impl Run {
         }
     }
 
-    /// Takes input entries into chunks (finished chunks join `ready`). The duplicate checks' memory reads are
-    /// all started first, then each entry is handled in order.
+    /// Takes input entries into chunks (finished chunks join `ready`). Once the duplicate set is too large for the
+    /// cache, the memory reads of all the entries' checks are started first (hashing each entry twice is cheaper
+    /// than waiting for memory once); then each entry is handled in order.
     fn read_batch<T: AsRef<str>>(&mut self, lines: &[T]) {
-        let mut entries = [("", 0_u64); READ_BATCH];
-        for (line, (id, fingerprint)) in lines.iter().zip(&mut entries) {
-            *id = entry(line.as_ref());
-            *fingerprint = self.hasher.hash_one(*id);
-            self.seen.prefetch(*fingerprint);
+        if self.seen.misses_cache() {
+            for line in lines {
+                self.seen.prefetch(self.hasher.hash_one(entry(line.as_ref())));
+            }
         }
-        for &(id, fingerprint) in &entries[..lines.len()] {
+        for line in lines {
+            let id = entry(line.as_ref());
             if id.bytes().next().is_none_or(|first| first.is_ascii_whitespace()) && id.trim_ascii().is_empty() {
                 continue;
             }
             self.progress.read += 1;
-            if !self.seen.insert(fingerprint) {
+            if !self.seen.insert(self.hasher.hash_one(id)) {
                 self.progress.duplicates += 1;
                 self.report.duplicates.push(id.to_owned());
                 continue;

@@ -71,6 +71,12 @@ impl SeenSet {
         }
     }
 
+    /// Whether lookups go to the sorted array, which is too large to stay in the cache (it starts at a quarter of
+    /// a million fingerprints, 2 MB).
+    pub(super) fn misses_cache(&self) -> bool {
+        !self.sorted.is_empty()
+    }
+
     /// The bucket of `fingerprint` in the sorted array (start and end) and where in it the fingerprint would be;
     /// `None` when the bucket is empty.
     fn bucket(&self, fingerprint: u64) -> Option<(usize, usize, usize)> {
