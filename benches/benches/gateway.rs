@@ -68,13 +68,7 @@ fn authed<T>(message: T) -> tonic::Request<T> {
 }
 
 fn proto_sendmsg(to: &str) -> pb::SendMsgRequest {
-    pb::SendMsgRequest {
-        to_account: to.to_owned(),
-        msg_body: vec![pb::MsgElement {
-            elem: Some(pb::msg_element::Elem::Text(pb::TextElem { text: TEXT.to_owned() })),
-        }],
-        ..Default::default()
-    }
+    pb::SendMsgRequest { to_account: to.to_owned(), msg_body: vec![pb::MsgElement::text(TEXT)], ..Default::default() }
 }
 
 fn model_sendmsg(to: &str) -> SendMsgRequest {
@@ -187,9 +181,7 @@ fn fanout_1m(c: &mut Criterion) {
                 let start = pb::FanoutRequest {
                     kind: Some(pb::fanout_request::Kind::Start(pb::FanoutStart {
                         message: Some(pb::BatchSendMsgRequest {
-                            msg_body: vec![pb::MsgElement {
-                                elem: Some(pb::msg_element::Elem::Text(pb::TextElem { text: TEXT.to_owned() })),
-                            }],
+                            msg_body: vec![pb::MsgElement::text(TEXT)],
                             ..Default::default()
                         }),
                         concurrency: CONCURRENCY as u32,

@@ -31,4 +31,11 @@ pub mod pb {
 
     /// The encoded `FileDescriptorSet` of `tim.v1`, served by reflection and shipped by `cargo xtask release`.
     pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/tim_v1_descriptor.bin"));
+
+    impl MsgElement {
+        /// A text element (`TIMTextElem`), the most common message.
+        pub fn text(text: impl Into<String>) -> Self {
+            Self { elem: Some(msg_element::Elem::Text(TextElem { text: text.into() })) }
+        }
+    }
 }

@@ -106,7 +106,7 @@ fn authed<T>(message: T) -> Request<T> {
 }
 
 fn text(text: &str) -> Vec<pb::MsgElement> {
-    vec![pb::MsgElement { elem: Some(pb::msg_element::Elem::Text(pb::TextElem { text: text.to_owned() })) }]
+    vec![pb::MsgElement::text(text)]
 }
 
 #[tokio::test]

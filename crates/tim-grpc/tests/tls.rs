@@ -78,9 +78,7 @@ async fn send(port: u16, tls: ClientTlsConfig) -> Result<pb::SendMsgResponse, to
     let mut client = pb::message_service_client::MessageServiceClient::new(channel);
     let mut request = Request::new(pb::SendMsgRequest {
         to_account: "alice".into(),
-        msg_body: vec![pb::MsgElement {
-            elem: Some(pb::msg_element::Elem::Text(pb::TextElem { text: "over TLS".into() })),
-        }],
+        msg_body: vec![pb::MsgElement::text("over TLS")],
         ..Default::default()
     });
     request.metadata_mut().insert("authorization", format!("Bearer {TOKEN}").parse().unwrap());

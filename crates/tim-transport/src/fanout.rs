@@ -339,8 +339,6 @@ struct Chunker {
     /// Most body bytes before the random and the message: the limit less everything but the recipients.
     max_head_bytes: usize,
     tail: Bytes,
-    /// The chunk that the last `push` finished, waiting to be taken.
-    finished: Option<Chunk>,
 }
 
 impl Chunker {
@@ -352,21 +350,19 @@ impl Chunker {
             max_recipients: options.max_recipients,
             max_head_bytes,
             tail: tail.clone(),
-            finished: None,
         }
     }
 
-    /// Adds a recipient (a valid UserID); `true` when it did not fit in the chunk being built, which is then
-    /// finished and waits in `finished`. (Returning the chunk itself would move an `Option<Chunk>` per recipient.)
-    fn push(&mut self, id: &str, round: u8) -> bool {
+    /// Adds a recipient (a valid UserID). When it does not fit in the chunk being built, that chunk is finished into
+    /// `finished` first. (Returning it instead would move an `Option<Chunk>` per recipient.)
+    fn push(&mut self, id: &str, round: u8, finished: &mut impl Extend<Chunk>) {
         let escaped = first_json_special(id.as_bytes()).is_some();
         let quoted_len = if escaped { serde_json::to_string(id).map_or(0, |q| q.len()) } else { id.len() + 2 };
         let start_len = if self.slots.is_empty() { HEAD.len() } else { self.body.len() + 1 };
         let full = self.slots.len() >= self.max_recipients || start_len + quoted_len > self.max_head_bytes;
-        let finished = full && {
-            self.finished = self.flush();
-            self.finished.is_some()
-        };
+        if full {
+            finished.extend(self.flush());
+        }
         if self.slots.is_empty() {
             self.body.reserve(self.max_head_bytes + RANDOM_KEY.len() + MAX_RANDOM_DIGITS + self.tail.len());
             self.body.extend_from_slice(HEAD);
@@ -384,7 +380,6 @@ impl Chunker {
         }
         let len = (self.body.len() - start as usize) as u16;
         self.slots.push(Slot { start, len, escaped, round });
-        finished
     }
 
     /// The chunk so far, finished with a fresh `MsgRandom` and the message.
@@ -478,9 +473,7 @@ impl Run {
             match UserId::check(id) {
                 Ok(()) => {
                     self.progress.pending += 1;
-                    if self.fresh.push(id, 0) {
-                        self.ready.extend(self.fresh.finished.take());
-                    }
+                    self.fresh.push(id, 0, &mut self.ready);
                 }
                 Err(error) => self.fail(id.to_owned(), None, format!("invalid UserID: {}", error.detail()), false),
             }
@@ -566,9 +559,7 @@ impl Run {
 
     fn requeue(&mut self, id: &str, round: u8) {
         self.progress.pending += 1;
-        if self.retries.chunker.push(id, round) {
-            self.retries.ready.extend(self.retries.chunker.finished.take());
-        }
+        self.retries.chunker.push(id, round, &mut self.retries.ready);
     }
 
     fn publish(&self, progress: &watch::Sender<FanoutProgress>) {

@@ -74,9 +74,7 @@ async fn serves_on_the_embedded_emulator_announces_itself_and_stops_cleanly() {
     let send = |token: &str| {
         let mut request = Request::new(pb::SendMsgRequest {
             to_account: "alice".to_owned(),
-            msg_body: vec![pb::MsgElement {
-                elem: Some(pb::msg_element::Elem::Text(pb::TextElem { text: "hello".to_owned() })),
-            }],
+            msg_body: vec![pb::MsgElement::text("hello")],
             ..Default::default()
         });
         request.metadata_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
@@ -143,9 +141,7 @@ async fn serves_tencent_credentials_from_a_file_with_a_key_file_and_hashed_calle
     let mut messages = pb::message_service_client::MessageServiceClient::new(channel);
     let mut request = Request::new(pb::SendMsgRequest {
         to_account: "alice".to_owned(),
-        msg_body: vec![pb::MsgElement {
-            elem: Some(pb::msg_element::Elem::Text(pb::TextElem { text: "from the file".to_owned() })),
-        }],
+        msg_body: vec![pb::MsgElement::text("from the file")],
         ..Default::default()
     });
     request.metadata_mut().insert("authorization", "Bearer billing-token".parse().unwrap());

@@ -45,7 +45,7 @@ fn element(elem: Elem) -> pb::MsgElement {
 
 /// A text element.
 fn text(text: &str) -> pb::MsgElement {
-    element(Elem::Text(pb::TextElem { text: s(text) }))
+    pb::MsgElement::text(text)
 }
 
 /// An element given as REST JSON.

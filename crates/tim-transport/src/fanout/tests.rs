@@ -15,9 +15,7 @@ fn chunks_of(ids: impl Iterator<Item = String>, text: &str) -> Vec<Chunk> {
     let mut chunker = Chunker::new(&FanoutOptions::default(), &tail);
     let mut chunks = Vec::new();
     for id in ids {
-        if chunker.push(&id, 0) {
-            chunks.extend(chunker.finished.take());
-        }
+        chunker.push(&id, 0, &mut chunks);
     }
     chunks.extend(chunker.flush());
     chunks
