@@ -68,7 +68,8 @@
 //! # Deduplication
 //!
 //! The windows of the command table: sendmsg and batchsendmsg drop a repeat of sender, `MsgRandom` and `MsgSeq`
-//! for the same recipient within the same second; send_group_msg, send_broadcast_msg and import_group_msg the
+//! for the same recipient within the same second (a request without `MsgSeq` gets a random one, as the service
+//! does, so a repeat that leaves it out is a new message); send_group_msg, send_broadcast_msg and import_group_msg the
 //! same `Random`, sender and content within 5 minutes; importmsg the same (`MsgSeq`, `MsgRandom`,
 //! `MsgTimeStamp`) between the same two users for ever; im_push the same `MsgRandom` within 7 days. A repeat is
 //! answered as a success carrying the first message's `MsgKey`, `MsgSeq` or `TaskId`, and is not stored again.

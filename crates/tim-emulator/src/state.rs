@@ -290,12 +290,13 @@ impl<K: Hash + Eq, V: Copy> RecentKeys<K, V> {
     }
 }
 
-/// The C2C deduplication key: sender, `MsgSeq` (when the caller set one) and `MsgRandom`; the recipient is the
-/// inbox the message is looked for in.
+/// The C2C deduplication key: sender, `MsgSeq` and `MsgRandom`; the recipient is the inbox the message is looked
+/// for in. A request without `MsgSeq` gets a random one first, as the service does, so a repeat that leaves it out
+/// is a new message.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct C2cKey {
     pub(crate) from: Arc<str>,
-    pub(crate) seq: Option<u32>,
+    pub(crate) seq: u32,
     pub(crate) random: u32,
 }
 
@@ -491,15 +492,13 @@ impl State {
         create: bool,
     ) -> Result<SendReport, TableFull> {
         self.c2c_recent.roll(now);
-        let key = C2cKey { from: outgoing.from.clone(), seq: outgoing.seq, random: outgoing.random };
+        let seq = outgoing.seq.unwrap_or_else(|| self.rng.next_u32());
+        let key = C2cKey { from: outgoing.from.clone(), seq, random: outgoing.random };
         let earlier = self.c2c_recent.recent(&key, now);
-        // A repeat keeps the first message's sequence number and time, so its MsgKey is the same.
-        let (seq, time) = match earlier.first() {
-            Some(&index) => {
-                let first = &self.messages[index as usize].message;
-                (first.msg_seq, first.msg_time)
-            }
-            None => (outgoing.seq.unwrap_or_else(|| self.rng.next_u32()), outgoing.time.unwrap_or(now as i64)),
+        // A repeat keeps the first message's time, so its MsgKey is the same.
+        let time = match earlier.first() {
+            Some(&index) => self.messages[index as usize].message.msg_time,
+            None => outgoing.time.unwrap_or(now as i64),
         };
         let index = MsgIndex::try_from(self.messages.len()).map_err(|_| TableFull)?;
         let mut report = SendReport {

@@ -32,6 +32,24 @@ async fn sendmsg_repeats_within_the_same_second_are_stored_once() {
 }
 
 #[tokio::test]
+async fn a_repeat_without_msg_seq_is_a_new_message_as_at_the_service() {
+    // The service draws a random MsgSeq for a request that has none, so the same MsgRandom alone dedupes nothing:
+    // a client that retries without pinning MsgSeq delivers twice, and the inbox shows it.
+    let h = start_auto().await;
+    let bare = json!({ "From_Account": "alice", "To_Account": "bob", "MsgRandom": 7, "MsgBody": text("hi") });
+    let first = h.call("openim/sendmsg", bare.clone()).await;
+    let again = h.call("openim/sendmsg", bare).await;
+    assert_code(&again, 0);
+    assert_ne!(again["MsgKey"], first["MsgKey"]);
+    assert_eq!(h.emulator().inbox_len("bob"), Some(2));
+    assert_eq!(h.running.stats().duplicates_dropped, 0);
+    let batch = json!({ "From_Account": "alice", "To_Account": ["carol"], "MsgRandom": 9, "MsgBody": text("sale") });
+    h.call("openim/batchsendmsg", batch.clone()).await;
+    h.call("openim/batchsendmsg", batch).await;
+    assert_eq!(h.emulator().inbox_len("carol"), Some(2));
+}
+
+#[tokio::test]
 async fn batchsendmsg_retry_delivers_only_to_recipients_that_missed_it() {
     let h = start(|b| b).await;
     h.import(&["a", "b"]).await;

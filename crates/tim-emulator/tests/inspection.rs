@@ -11,7 +11,7 @@ use tim_model::command::COMMANDS;
 #[tokio::test]
 async fn stats_count_calls_messages_and_duplicates() {
     let h = start_auto().await;
-    let batch = json!({ "To_Account": ["a", "b"], "MsgRandom": 1, "MsgBody": text("x") });
+    let batch = json!({ "To_Account": ["a", "b"], "MsgRandom": 1, "MsgSeq": 3, "MsgBody": text("x") });
     assert_code(&h.call("openim/batchsendmsg", batch.clone()).await, 0);
     assert_code(&h.call("openim/batchsendmsg", batch).await, 0);
     h.create_group("Public", "g", &[]).await;

@@ -20,11 +20,26 @@ pub trait TypedRequest: Serialize + DeserializeOwned + Validate + Clone + Send +
         Self::COMMAND.command()
     }
 
-    /// Fixes the deduplication keys the command table pins (`MsgRandom`, `Random`, ...) before the first attempt:
-    /// keys the caller left out are drawn from `random`; keys already set are kept. Calling it again changes
-    /// nothing, so every retry carries the same keys.
+    /// Where this request keeps the deduplication keys its row of the command table pins, each under the path the
+    /// table writes (`MsgRandom`, `MsgSeq`, `MsgList[].Random` once per item, ...). The table says what is pinned;
+    /// this only says where those fields are, and a test checks that the two name the same fields for every typed
+    /// command.
+    fn key_fields(&mut self) -> Vec<(&'static str, KeyField<'_>)> {
+        Vec::new()
+    }
+
+    /// Fixes the deduplication keys the command table pins (`MsgRandom`, `MsgSeq`, `Random`, ...) before the first
+    /// attempt: keys the caller left out are drawn from `random`; keys already set are kept. Calling it again
+    /// changes nothing, so every retry carries the same keys.
     fn pin_dedupe_keys(&mut self, random: &mut dyn FnMut() -> u32) {
-        let _ = random;
+        let pinned = Self::COMMAND.command().idempotency.pinned();
+        for (path, field) in self.key_fields() {
+            if let KeyField::Drawn(slot) = field
+                && pinned.contains(&path)
+            {
+                pin(slot, random);
+            }
+        }
     }
 
     /// The request's own deduplication key (`MsgRandom` or `Random`), once set or pinned; `None` for commands
@@ -34,8 +49,17 @@ pub trait TypedRequest: Serialize + DeserializeOwned + Validate + Clone + Send +
     }
 }
 
+/// Where a request keeps one deduplication key (see [`TypedRequest::key_fields`]).
+#[derive(Debug)]
+pub enum KeyField<'a> {
+    /// A key the client draws at random when the caller left it out.
+    Drawn(&'a mut Option<u32>),
+    /// A key the caller must give, fixed by being required (importmsg's `MsgTimeStamp`).
+    Given,
+}
+
 /// Fills an absent dedupe key from `random`.
-pub(crate) fn pin(slot: &mut Option<u32>, random: &mut dyn FnMut() -> u32) {
+fn pin(slot: &mut Option<u32>, random: &mut dyn FnMut() -> u32) {
     if slot.is_none() {
         *slot = Some(random());
     }
@@ -121,6 +145,29 @@ macro_rules! typed_requests {
                 _ => Err(ValidationError::new("", Problem::Rule("must be a JSON object")).into()),
             }
         }
+
+        /// For the tests: decodes `json` as the typed request of `id`, pins its keys from `random`, and returns the
+        /// paths its `key_fields` names and the pinned request as JSON.
+        #[cfg(test)]
+        fn pin_as_typed(
+            id: CommandId,
+            json: &[u8],
+            random: &mut dyn FnMut() -> u32,
+        ) -> Option<(Vec<&'static str>, serde_json::Value)> {
+            fn pinned<R: TypedRequest>(json: &[u8], random: &mut dyn FnMut() -> u32) -> (Vec<&'static str>, serde_json::Value) {
+                let mut request: R = decode(json).expect("the request decodes");
+                let paths = request.key_fields().into_iter().map(|(path, _)| path).collect();
+                request.pin_dedupe_keys(random);
+                (paths, serde_json::to_value(&request).expect("the request encodes"))
+            }
+            $(if id == <$plain>::COMMAND {
+                return Some(pinned::<$plain>(json, random));
+            })+
+            $(if id == <$grouped>::COMMAND {
+                return Some(pinned::<$grouped>(json, random));
+            })+
+            None
+        }
     };
 }
 
@@ -176,6 +223,81 @@ mod tests {
         assert_eq!(send.dedupe_key(), Some(9), "a key the caller set is kept");
         let import: ImportGroupMsgRequest = decode(br#"{"GroupId":"g","MsgList":[]}"#).unwrap();
         assert_eq!(import.dedupe_key(), None, "its keys belong to the items");
+    }
+
+    /// The values at a table path (`MsgRandom`, `MsgList[].Random`) of a request's JSON: one per list item.
+    fn at_path<'v>(json: &'v serde_json::Value, path: &str) -> Vec<Option<&'v serde_json::Value>> {
+        match path.split_once("[].") {
+            Some((list, field)) => json[list].as_array().into_iter().flatten().map(|item| item.get(field)).collect(),
+            None => vec![json.get(path)],
+        }
+    }
+
+    fn remove_path(json: &mut serde_json::Value, path: &str) {
+        match path.split_once("[].") {
+            Some((list, field)) => {
+                for item in json[list].as_array_mut().into_iter().flatten() {
+                    item.as_object_mut().map(|item| item.remove(field));
+                }
+            }
+            None => {
+                json.as_object_mut().map(|object| object.remove(path));
+            }
+        }
+    }
+
+    /// For every typed command: the fields the request type names as key fields are exactly those its row of the
+    /// command table pins; a request whose caller left every drawn key out comes out of `pin_dedupe_keys` with each
+    /// of them set (and nothing else changed), and pinning again changes nothing.
+    #[test]
+    fn typed_requests_pin_exactly_the_fields_of_the_command_table() {
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        for &id in TYPED_COMMANDS {
+            let command = id.command();
+            let file = fixtures.join(command.short_path()).join("request.json");
+            let original: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display())))
+                    .unwrap();
+            let pinned = command.idempotency.pinned();
+            let (paths, _) = pin_as_typed(id, &serde_json::to_vec(&original).unwrap(), &mut || 1).unwrap();
+            let named: BTreeSet<&str> = paths.iter().copied().collect();
+            assert_eq!(named, pinned.iter().copied().collect(), "{}: key fields against the table", command.path);
+            assert!(pinned.is_empty() || !paths.is_empty(), "{}: the fixture has no key field to check", command.path);
+
+            // Leave out every key the client draws (the caller-given ones, like MsgTimeStamp, are required).
+            let mut bare = original.clone();
+            let drawn: Vec<&str> = pinned.iter().copied().filter(|path| *path != "MsgTimeStamp").collect();
+            for path in &drawn {
+                remove_path(&mut bare, path);
+            }
+            let mut next = 1_000_u32;
+            let mut random = || {
+                next += 1;
+                next
+            };
+            let (_, once) = pin_as_typed(id, &serde_json::to_vec(&bare).unwrap(), &mut random).unwrap();
+            for path in &drawn {
+                for value in at_path(&once, path) {
+                    assert!(
+                        value.is_some_and(|v| v.as_u64().is_some_and(|n| n > 1_000)),
+                        "{}: {path} not pinned",
+                        command.path
+                    );
+                }
+            }
+            let mut without_keys = once.clone();
+            for path in &drawn {
+                remove_path(&mut without_keys, path);
+            }
+            let (_, bare_again) = pin_as_typed(id, &serde_json::to_vec(&bare).unwrap(), &mut || 0).unwrap();
+            let mut bare_again = bare_again;
+            for path in &drawn {
+                remove_path(&mut bare_again, path);
+            }
+            assert_eq!(without_keys, bare_again, "{}: pinning changed more than the keys", command.path);
+            let (_, twice) = pin_as_typed(id, &serde_json::to_vec(&once).unwrap(), &mut || 7).unwrap();
+            assert_eq!(once, twice, "{}: pinning again changed the keys", command.path);
+        }
     }
 
     #[test]

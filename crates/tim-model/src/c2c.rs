@@ -2,7 +2,7 @@
 //! §3.8 and the history API).
 
 use crate::Extra;
-use crate::api::{TypedRequest, pin};
+use crate::api::{KeyField, TypedRequest};
 use crate::body::MsgBody;
 use crate::command::CommandId;
 use crate::control::{ForbidCallback, SendMsgControl};
@@ -129,8 +129,8 @@ pub struct SendMsgResult {
 impl TypedRequest for SendMsgRequest {
     const COMMAND: CommandId = CommandId::SendMsg;
     type Response = Response<SendMsgResult>;
-    fn pin_dedupe_keys(&mut self, random: &mut dyn FnMut() -> u32) {
-        pin(&mut self.msg_random, random);
+    fn key_fields(&mut self) -> Vec<(&'static str, KeyField<'_>)> {
+        vec![("MsgSeq", KeyField::Drawn(&mut self.msg_seq)), ("MsgRandom", KeyField::Drawn(&mut self.msg_random))]
     }
 
     fn dedupe_key(&self) -> Option<u32> {
@@ -246,8 +246,8 @@ pub struct BatchSendMsgResult {
 impl TypedRequest for BatchSendMsgRequest {
     const COMMAND: CommandId = CommandId::BatchSendMsg;
     type Response = Response<BatchSendMsgResult>;
-    fn pin_dedupe_keys(&mut self, random: &mut dyn FnMut() -> u32) {
-        pin(&mut self.msg_random, random);
+    fn key_fields(&mut self) -> Vec<(&'static str, KeyField<'_>)> {
+        vec![("MsgSeq", KeyField::Drawn(&mut self.msg_seq)), ("MsgRandom", KeyField::Drawn(&mut self.msg_random))]
     }
 
     fn dedupe_key(&self) -> Option<u32> {
@@ -303,9 +303,12 @@ impl Validate for ImportMsgRequest {
 impl TypedRequest for ImportMsgRequest {
     const COMMAND: CommandId = CommandId::ImportMsg;
     type Response = EmptyResponse;
-    fn pin_dedupe_keys(&mut self, random: &mut dyn FnMut() -> u32) {
-        pin(&mut self.msg_seq, random);
-        pin(&mut self.msg_random, random);
+    fn key_fields(&mut self) -> Vec<(&'static str, KeyField<'_>)> {
+        vec![
+            ("MsgSeq", KeyField::Drawn(&mut self.msg_seq)),
+            ("MsgRandom", KeyField::Drawn(&mut self.msg_random)),
+            ("MsgTimeStamp", KeyField::Given),
+        ]
     }
 
     fn dedupe_key(&self) -> Option<u32> {

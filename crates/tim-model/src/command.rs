@@ -88,24 +88,68 @@ pub enum Idempotency {
 /// the window ends.
 pub const SAME_SECOND_MARGIN_MS: u64 = 100;
 
+/// When a call whose outcome is unknown may be sent again, by the client's wall clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RetryWindow {
+    /// At any time: the command only reads, is idempotent, or is deduplicated for ever.
+    Always,
+    /// From `from_unix_ms` (inclusive) to `until_unix_ms` (exclusive), UNIX milliseconds; the margin of
+    /// [`SAME_SECOND_MARGIN_MS`] is already taken off the end.
+    Within {
+        /// The earliest moment (the start of the first attempt's calendar second for one-second windows).
+        from_unix_ms: u64,
+        /// The first moment at which a repeat would no longer be recognised as one.
+        until_unix_ms: u64,
+    },
+    /// Never: a repeat could act twice.
+    Never,
+}
+
+impl RetryWindow {
+    /// Whether a repeat leaving at `now_unix_ms` is inside the window.
+    pub fn contains(&self, now_unix_ms: u64) -> bool {
+        match *self {
+            Self::Always => true,
+            Self::Within { from_unix_ms, until_unix_ms } => (from_unix_ms..until_unix_ms).contains(&now_unix_ms),
+            Self::Never => false,
+        }
+    }
+}
+
 impl Idempotency {
-    /// Whether the call may be sent again at `now_unix_ms` when its first attempt left at `first_sent_unix_ms`
-    /// (both UNIX milliseconds by the client's clock) and that attempt's outcome is unknown.
+    /// The fields the command table pins for this command (paths in the request JSON; empty unless `Dedupe`).
+    pub fn pinned(&self) -> &'static [&'static str] {
+        match self {
+            Self::Dedupe { pinned, .. } => pinned,
+            Self::Read | Self::Idempotent | Self::Unsafe { .. } => &[],
+        }
+    }
+
+    /// When a call whose first attempt left at `first_sent_unix_ms` (UNIX milliseconds by the client's clock),
+    /// with an unknown outcome, may be sent again.
     ///
     /// A one-second window means "within the same second" (a calendar second, not any 1,000 ms): a retry 10 ms
     /// after a first attempt at 12:00:00.995 would be a new message for the service. See [`SAME_SECOND_MARGIN_MS`].
-    pub fn retry_safe_at(&self, first_sent_unix_ms: u64, now_unix_ms: u64) -> bool {
+    pub fn retry_window(&self, first_sent_unix_ms: u64) -> RetryWindow {
         match self {
-            Self::Read | Self::Idempotent => true,
-            Self::Dedupe { window_secs: None, .. } => true,
+            Self::Read | Self::Idempotent | Self::Dedupe { window_secs: None, .. } => RetryWindow::Always,
             Self::Dedupe { window_secs: Some(1), .. } => {
-                first_sent_unix_ms / 1000 == now_unix_ms / 1000 && now_unix_ms % 1000 < 1000 - SAME_SECOND_MARGIN_MS
+                let second = first_sent_unix_ms - first_sent_unix_ms % 1000;
+                RetryWindow::Within { from_unix_ms: second, until_unix_ms: second + 1000 - SAME_SECOND_MARGIN_MS }
             }
-            Self::Dedupe { window_secs: Some(window), .. } => {
-                now_unix_ms.saturating_sub(first_sent_unix_ms) + SAME_SECOND_MARGIN_MS < u64::from(*window) * 1000
-            }
-            Self::Unsafe { .. } => false,
+            Self::Dedupe { window_secs: Some(window), .. } => RetryWindow::Within {
+                from_unix_ms: 0,
+                until_unix_ms: (first_sent_unix_ms + u64::from(*window) * 1000).saturating_sub(SAME_SECOND_MARGIN_MS),
+            },
+            Self::Unsafe { .. } => RetryWindow::Never,
         }
+    }
+
+    /// Whether the call may be sent again at `now_unix_ms` when its first attempt left at `first_sent_unix_ms`
+    /// (both UNIX milliseconds by the client's clock) and that attempt's outcome is unknown: whether `now_unix_ms`
+    /// is inside [`Idempotency::retry_window`].
+    pub fn retry_safe_at(&self, first_sent_unix_ms: u64, now_unix_ms: u64) -> bool {
+        self.retry_window(first_sent_unix_ms).contains(now_unix_ms)
     }
 
     /// Whether the call may be sent again `elapsed_secs` after its first attempt, when the first attempt's

@@ -2,7 +2,7 @@
 //! group_msg_recall and group_msg_get_simple (spec §3.4–3.7, §3.9 and the history API).
 
 use crate::Extra;
-use crate::api::{TypedRequest, pin};
+use crate::api::{KeyField, TypedRequest};
 use crate::body::MsgBody;
 use crate::command::CommandId;
 use crate::control::{ForbidCallback, GroupAtInfo, MAX_GROUP_AT, MsgPriority, SendMsgControl};
@@ -191,8 +191,8 @@ pub struct SendGroupMsgResult {
 impl TypedRequest for SendGroupMsgRequest {
     const COMMAND: CommandId = CommandId::SendGroupMsg;
     type Response = Response<SendGroupMsgResult>;
-    fn pin_dedupe_keys(&mut self, random: &mut dyn FnMut() -> u32) {
-        pin(&mut self.random, random);
+    fn key_fields(&mut self) -> Vec<(&'static str, KeyField<'_>)> {
+        vec![("Random", KeyField::Drawn(&mut self.random))]
     }
 
     fn dedupe_key(&self) -> Option<u32> {
@@ -296,8 +296,8 @@ pub struct SendBroadcastMsgResult {
 impl TypedRequest for SendBroadcastMsgRequest {
     const COMMAND: CommandId = CommandId::SendBroadcastMsg;
     type Response = Response<SendBroadcastMsgResult>;
-    fn pin_dedupe_keys(&mut self, random: &mut dyn FnMut() -> u32) {
-        pin(&mut self.random, random);
+    fn key_fields(&mut self) -> Vec<(&'static str, KeyField<'_>)> {
+        vec![("Random", KeyField::Drawn(&mut self.random))]
     }
 
     fn dedupe_key(&self) -> Option<u32> {
@@ -410,10 +410,8 @@ pub struct ImportGroupMsgResult {
 impl TypedRequest for ImportGroupMsgRequest {
     const COMMAND: CommandId = CommandId::ImportGroupMsg;
     type Response = Response<ImportGroupMsgResult>;
-    fn pin_dedupe_keys(&mut self, random: &mut dyn FnMut() -> u32) {
-        for item in &mut self.msg_list {
-            pin(&mut item.random, random);
-        }
+    fn key_fields(&mut self) -> Vec<(&'static str, KeyField<'_>)> {
+        self.msg_list.iter_mut().map(|item| ("MsgList[].Random", KeyField::Drawn(&mut item.random))).collect()
     }
 }
 

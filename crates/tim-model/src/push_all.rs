@@ -1,7 +1,7 @@
 //! Push to all users, by tag or by attribute: im_push (spec §3.10).
 
 use crate::Extra;
-use crate::api::{TypedRequest, pin};
+use crate::api::{KeyField, TypedRequest};
 use crate::body::MsgBody;
 use crate::command::CommandId;
 use crate::envelope::Response;
@@ -117,8 +117,8 @@ pub struct ImPushResult {
 impl TypedRequest for ImPushRequest {
     const COMMAND: CommandId = CommandId::ImPush;
     type Response = Response<ImPushResult>;
-    fn pin_dedupe_keys(&mut self, random: &mut dyn FnMut() -> u32) {
-        pin(&mut self.msg_random, random);
+    fn key_fields(&mut self) -> Vec<(&'static str, KeyField<'_>)> {
+        vec![("MsgRandom", KeyField::Drawn(&mut self.msg_random))]
     }
 
     fn dedupe_key(&self) -> Option<u32> {

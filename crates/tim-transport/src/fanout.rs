@@ -2,7 +2,8 @@
 //! and 12,000 bytes, accounting for every recipient.
 //!
 //! The message is serialized once per fan-out; each chunk's body is that serialized message spliced after the
-//! chunk's recipients and its own `MsgRandom` (drawn once from the CSPRNG and kept for every retry of that body).
+//! chunk's recipients and its own deduplication keys: every field the command table pins for batchsendmsg
+//! (`MsgSeq` and `MsgRandom`), drawn once from the CSPRNG and kept for every retry of that body.
 //! Chunks go out with bounded concurrency through the client (so they are paced and retried like any call).
 //! Recipients that fail with a transient code are gathered into new chunks (new bodies, new `MsgRandom`) for a
 //! few more rounds; permanent failures are reported with their code. Duplicate and invalid UserIDs in the input
@@ -138,22 +139,27 @@ impl CancelHandle {
 pub struct Fanout {
     client: Client,
     options: FanoutOptions,
-    /// The message's fields after the recipients and `MsgRandom`: `,"MsgBody":[...],...}` or `}`.
+    /// The message's fields after the recipients and the keys: `,"MsgBody":[...],...}` or `}`.
     tail: Bytes,
+    /// The pinned keys' JSON prefixes, `,"MsgSeq":` and `,"MsgRandom":`, in the table's order.
+    keys: Arc<[Box<[u8]>]>,
     progress: watch::Sender<FanoutProgress>,
     cancel: CancelHandle,
 }
 
 const HEAD: &[u8] = br#"{"To_Account":["#;
-const RANDOM_KEY: &[u8] = br#"],"MsgRandom":"#;
 /// The longest decimal u32.
 const MAX_RANDOM_DIGITS: usize = 10;
 
 impl Fanout {
-    /// Prepares a fan-out of `message` (a batchsendmsg whose `To_Account` and `MsgRandom` are ignored: each chunk
-    /// gets its own). Fails when the message cannot be sent even to one recipient.
+    /// Prepares a fan-out of `message` (a batchsendmsg whose `To_Account`, `MsgSeq` and `MsgRandom` are ignored:
+    /// each chunk gets its own). Fails when the message cannot be sent even to one recipient.
     pub fn new(client: Client, message: &BatchSendMsgRequest, options: FanoutOptions) -> Result<Self, Error> {
         let command = BatchSendMsgRequest::command().path;
+        let pinned = BatchSendMsgRequest::command().idempotency.pinned();
+        if let Some(nested) = pinned.iter().find(|path| path.contains('[') || path.contains('.')) {
+            return Err(Error::NotSent { command, reason: format!("cannot pin the nested key {nested} per chunk") });
+        }
         let invalid = |error: ValidationError| Error::Invalid { command, errors: error.into() };
         if options.concurrency == 0 {
             return Err(invalid(ValidationError::new("concurrency", tim_model::Problem::Rule("must be at least 1"))));
@@ -164,19 +170,23 @@ impl Fanout {
             .map_err(|e| Error::NotSent { command, reason: format!("cannot encode the message: {e}") })?;
         let fields = value.as_object_mut().ok_or_else(|| Error::NotSent { command, reason: "not an object".into() })?;
         fields.remove("To_Account");
-        fields.remove("MsgRandom");
+        for key in pinned {
+            fields.remove(*key);
+        }
         let rest = serde_json::to_vec(&value)
             .map_err(|e| Error::NotSent { command, reason: format!("cannot encode the message: {e}") })?;
-        // `{...}` becomes `,...}` (or `}` for an empty object) after the recipients and the random.
+        // `{...}` becomes `,...}` (or `}` for an empty object) after the recipients and the keys.
         let tail = if rest.len() > 2 { [b",".as_slice(), &rest[1..]].concat() } else { b"}".to_vec() };
         // The message must pass validation for a one-recipient chunk with the longest UserID.
         let mut probe = message.clone();
         probe.to_account = vec![UserId::new("x".repeat(tim_model::MAX_USER_ID_BYTES)).map_err(invalid)?];
-        probe.msg_random = Some(u32::MAX);
+        (probe.msg_seq, probe.msg_random) = (None, None);
+        probe.pin_dedupe_keys(&mut || u32::MAX);
         probe.validate().map_err(|errors| Error::Invalid { command, errors })?;
         let options = FanoutOptions { max_recipients, max_bytes, ..options };
         let (progress, _) = watch::channel(FanoutProgress::default());
-        Ok(Self { client, options, tail: Bytes::from(tail), progress, cancel: CancelHandle::default() })
+        let keys = pinned.iter().map(|key| format!(",\"{key}\":").into_bytes().into_boxed_slice()).collect();
+        Ok(Self { client, options, tail: Bytes::from(tail), keys, progress, cancel: CancelHandle::default() })
     }
 
     /// Watches the counters while the fan-out runs.
@@ -336,20 +346,25 @@ struct Chunker {
     body: Vec<u8>,
     slots: Vec<Slot>,
     max_recipients: usize,
-    /// Most body bytes before the random and the message: the limit less everything but the recipients.
+    /// Most body bytes before the keys and the message: the limit less everything but the recipients.
     max_head_bytes: usize,
+    /// The bytes after the recipients at most: `]`, the keys and the message.
+    max_rest_bytes: usize,
     tail: Bytes,
+    keys: Arc<[Box<[u8]>]>,
 }
 
 impl Chunker {
-    fn new(options: &FanoutOptions, tail: &Bytes) -> Self {
-        let max_head_bytes = options.max_bytes.saturating_sub(RANDOM_KEY.len() + MAX_RANDOM_DIGITS + tail.len());
+    fn new(options: &FanoutOptions, tail: &Bytes, keys: &Arc<[Box<[u8]>]>) -> Self {
+        let max_rest_bytes = 1 + keys.iter().map(|key| key.len() + MAX_RANDOM_DIGITS).sum::<usize>() + tail.len();
         Self {
             body: Vec::new(),
             slots: Vec::new(),
             max_recipients: options.max_recipients,
-            max_head_bytes,
+            max_head_bytes: options.max_bytes.saturating_sub(max_rest_bytes),
+            max_rest_bytes,
             tail: tail.clone(),
+            keys: Arc::clone(keys),
         }
     }
 
@@ -364,7 +379,7 @@ impl Chunker {
             finished.extend(self.flush());
         }
         if self.slots.is_empty() {
-            self.body.reserve(self.max_head_bytes + RANDOM_KEY.len() + MAX_RANDOM_DIGITS + self.tail.len());
+            self.body.reserve(self.max_head_bytes + self.max_rest_bytes);
             self.body.extend_from_slice(HEAD);
             self.slots.reserve(self.max_recipients);
         } else {
@@ -382,15 +397,17 @@ impl Chunker {
         self.slots.push(Slot { start, len, escaped, round });
     }
 
-    /// The chunk so far, finished with a fresh `MsgRandom` and the message.
+    /// The chunk so far, finished with fresh keys and the message.
     fn flush(&mut self) -> Option<Chunk> {
         if self.slots.is_empty() {
             return None;
         }
         let mut body = std::mem::take(&mut self.body);
-        body.extend_from_slice(RANDOM_KEY);
-        let digits = itoa_u32(rand::random::<u32>());
-        body.extend_from_slice(digits.as_bytes());
+        body.push(b']');
+        for key in self.keys.iter() {
+            body.extend_from_slice(key);
+            body.extend_from_slice(itoa_u32(rand::random::<u32>()).as_bytes());
+        }
         body.extend_from_slice(&self.tail);
         Some(Chunk { body: Bytes::from(body), slots: std::mem::take(&mut self.slots) })
     }
@@ -439,9 +456,9 @@ struct Run {
 impl Run {
     fn new(fanout: &Fanout) -> Self {
         Self {
-            fresh: Chunker::new(&fanout.options, &fanout.tail),
+            fresh: Chunker::new(&fanout.options, &fanout.tail, &fanout.keys),
             ready: std::collections::VecDeque::new(),
-            retries: Retries { chunker: Chunker::new(&fanout.options, &fanout.tail), ready: Vec::new() },
+            retries: Retries { chunker: Chunker::new(&fanout.options, &fanout.tail, &fanout.keys), ready: Vec::new() },
             seen: seen::SeenSet::default(),
             hasher: foldhash::fast::RandomState::default(),
             progress: FanoutProgress::default(),

@@ -12,7 +12,9 @@ fn chunks_of(ids: impl Iterator<Item = String>, text: &str) -> Vec<Chunk> {
     value.as_object_mut().unwrap().remove("To_Account");
     let rest = serde_json::to_vec(&value).unwrap();
     let tail = Bytes::from([b",".as_slice(), &rest[1..]].concat());
-    let mut chunker = Chunker::new(&FanoutOptions::default(), &tail);
+    let keys: Arc<[Box<[u8]>]> =
+        ["MsgSeq", "MsgRandom"].iter().map(|key| format!(",\"{key}\":").into_bytes().into_boxed_slice()).collect();
+    let mut chunker = Chunker::new(&FanoutOptions::default(), &tail, &keys);
     let mut chunks = Vec::new();
     for id in ids {
         chunker.push(&id, 0, &mut chunks);
@@ -38,8 +40,10 @@ fn short_ids_fill_chunks_of_five_hundred() {
     for chunk in &chunks {
         let request = check(chunk);
         assert_eq!(request.from_account.as_ref().map(UserId::as_str), Some("sender"));
-        assert!(request.msg_random.is_some());
+        assert!(request.msg_random.is_some() && request.msg_seq.is_some(), "both keys are pinned in every chunk");
     }
+    let seqs: std::collections::BTreeSet<Option<u32>> = chunks.iter().map(|c| check(c).msg_seq).collect();
+    assert_eq!(seqs.len(), chunks.len(), "each chunk draws its own MsgSeq");
 }
 
 #[test]
@@ -51,9 +55,9 @@ fn long_ids_and_long_text_split_by_bytes_and_stay_under_the_limit() {
     for chunk in &chunks {
         check(chunk);
     }
-    // Tight packing: one more 34-byte recipient would not have fitted (the random may be shorter than 10 digits).
+    // Tight packing: one more 34-byte recipient would not have fitted (the keys may be shorter than 10 digits).
     let first = &chunks[0];
-    assert!(first.body.len() + 35 > MAX_MSG_BYTES - MAX_RANDOM_DIGITS, "{}", first.body.len());
+    assert!(first.body.len() + 35 > MAX_MSG_BYTES - 2 * MAX_RANDOM_DIGITS, "{}", first.body.len());
 }
 
 #[test]
