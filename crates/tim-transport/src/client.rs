@@ -4,7 +4,7 @@
 //! deduplication keys once, serialize it once and send those same bytes on every attempt. The generic call
 //! ([`Client::call_json`]) does the same for any of the 143 commands with a JSON body.
 
-use crate::config::ClientConfig;
+use crate::config::{ClientConfig, WallClock};
 use crate::error::{BuildError, Error};
 use crate::http::HttpClient;
 use crate::pacing::Pacer;
@@ -55,13 +55,6 @@ impl UserSigProvider for AdminSigCache {
     }
 }
 
-/// The wall clock in UNIX milliseconds (0 before 1970).
-fn unix_millis() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX))
-}
-
 /// A Tencent Cloud Chat REST client. Clone it freely: clones share the pool, the UserSig, the quotas and the
 /// retry budget.
 #[derive(Clone)]
@@ -81,6 +74,7 @@ struct Inner {
     operation_timeout: Duration,
     refresher: OnceLock<()>,
     stats: Counters,
+    wall: WallClock,
 }
 
 impl fmt::Debug for Client {
@@ -98,7 +92,8 @@ impl Client {
     pub fn new(sdkappid: u64, identifier: &str, key: SecretKey, config: ClientConfig) -> Result<Self, BuildError> {
         let signer = Signer::new(sdkappid, key);
         let sig_config = AdminSigConfig::new(identifier).lifetime_secs(config.admin_sig_lifetime_secs);
-        let cache = AdminSigCache::new(signer, sig_config, now_unix()).map_err(|e| BuildError(e.to_string()))?;
+        let now = (config.wall_clock)() / 1000;
+        let cache = AdminSigCache::new(signer, sig_config, now).map_err(|e| BuildError(e.to_string()))?;
         Self::with_provider(sdkappid, identifier, Arc::new(cache), config)
     }
 
@@ -128,6 +123,7 @@ impl Client {
                 operation_timeout: config.operation_timeout,
                 refresher: OnceLock::new(),
                 stats: Counters::default(),
+                wall: config.wall_clock,
             }),
         })
     }
@@ -206,19 +202,19 @@ impl Client {
             recipients,
             deadline: Instant::now() + inner.operation_timeout,
             stats: &inner.stats,
-            wall_ms: &unix_millis,
+            wall: &inner.wall,
         };
-        execute(operation, |refresh_sig| {
+        execute(operation, |refresh_sig, departure| {
             let body = body.clone();
             async move {
-                let now = now_unix();
+                let now = inner.now_unix();
                 let sig = if refresh_sig { inner.sigs.force_refresh(now) } else { inner.sigs.usersig(now) };
                 let sig = match sig {
                     Ok(sig) => sig,
                     Err(reason) => return crate::http::Attempt::ConnectFailed(format!("no admin UserSig: {reason}")),
                 };
                 let url = inner.url(command, &sig);
-                inner.http.post(&url, body).await
+                inner.http.post(&url, body, departure).await
             }
         })
         .await
@@ -243,12 +239,12 @@ async fn refresh_loop(inner: Weak<Inner>) {
         let wait = {
             let Some(inner) = inner.upgrade() else { return };
             let Some(at) = inner.sigs.refresh_at() else { return };
-            Duration::from_secs(at.saturating_sub(now_unix()).max(1))
+            Duration::from_secs(at.saturating_sub(inner.now_unix()).max(1))
         };
         // Wake at least once a minute so a dropped client ends its timer soon.
         tokio::time::sleep(wait.min(Duration::from_secs(60))).await;
         let Some(inner) = inner.upgrade() else { return };
-        if let Err(reason) = inner.sigs.refresh_if_due(now_unix()) {
+        if let Err(reason) = inner.sigs.refresh_if_due(inner.now_unix()) {
             tracing::warn!(%reason, "cannot refresh the admin UserSig; will try again");
             drop(inner);
             tokio::time::sleep(RETRY_AFTER_FAILURE).await;
@@ -257,6 +253,11 @@ async fn refresh_loop(inner: Weak<Inner>) {
 }
 
 impl Inner {
+    /// The current UNIX time in seconds by the client's wall clock (the UserSig's clock).
+    fn now_unix(&self) -> u64 {
+        (self.wall)() / 1000
+    }
+
     fn url(&self, command: &Command, sig: &UserSig) -> String {
         format!(
             "{}/{}?sdkappid={}&identifier={}&usersig={}&random={}&contenttype=json",
@@ -303,11 +304,6 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remov
 /// Percent-encodes a query value (the admin identifier may hold any character).
 fn percent_encode(text: &str) -> String {
     utf8_percent_encode(text, QUERY_VALUE).to_string()
-}
-
-/// The current UNIX time in seconds (the UserSig's clock).
-pub(crate) fn now_unix() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs())
 }
 
 #[cfg(test)]

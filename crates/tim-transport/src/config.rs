@@ -133,8 +133,21 @@ pub const DEFAULT_POOL_MAX_IDLE_PER_HOST: usize = 256;
 /// How long an idle pooled connection is kept unless configured.
 pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(50);
 
+/// The wall clock, in UNIX milliseconds: what the client signs UserSigs with and measures the calendar-second
+/// dedupe windows by. [`system_wall_clock`] unless a test injects its own.
+pub type WallClock = std::sync::Arc<dyn Fn() -> u64 + Send + Sync>;
+
+/// The system's wall clock in UNIX milliseconds (0 before 1970).
+pub fn system_wall_clock() -> WallClock {
+    std::sync::Arc::new(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX))
+    })
+}
+
 /// Everything about the client except the credentials.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ClientConfig {
     /// Where requests go.
     pub endpoint: Endpoint,
@@ -158,6 +171,27 @@ pub struct ClientConfig {
     pub quota_overrides: HashMap<CommandId, Quota>,
     /// Lifetime of the admin UserSig the client generates, in seconds.
     pub admin_sig_lifetime_secs: u64,
+    /// The wall clock (UserSig times and the calendar-second dedupe windows); the system's by default. Tests that
+    /// pause tokio's clock give one that follows it.
+    pub wall_clock: WallClock,
+}
+
+impl std::fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("endpoint", &self.endpoint)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("attempt_timeout", &self.attempt_timeout)
+            .field("operation_timeout", &self.operation_timeout)
+            .field("pool_max_idle_per_host", &self.pool_max_idle_per_host)
+            .field("pool_idle_timeout", &self.pool_idle_timeout)
+            .field("extra_ca_pem", &self.extra_ca_pem.len())
+            .field("retry", &self.retry)
+            .field("pacing", &self.pacing)
+            .field("quota_overrides", &self.quota_overrides)
+            .field("admin_sig_lifetime_secs", &self.admin_sig_lifetime_secs)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ClientConfig {
@@ -175,6 +209,7 @@ impl ClientConfig {
             pacing: true,
             quota_overrides: HashMap::new(),
             admin_sig_lifetime_secs: tim_sig::DEFAULT_ADMIN_LIFETIME_SECS,
+            wall_clock: system_wall_clock(),
         }
     }
 }

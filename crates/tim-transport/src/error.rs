@@ -82,10 +82,12 @@ pub enum Error {
     },
     /// The call may or may not have taken effect (it was sent, no answer said which), and retrying it could act
     /// twice, so it was not retried. Distinct from a failure: check before sending again.
-    #[error("{command}: outcome unknown, not retried because a repeat could act twice: {last}")]
+    #[error("{command}: outcome unknown ({why}): {last}")]
     OutcomeUnknown {
         /// The command path.
         command: &'static str,
+        /// Why it was not (or no longer) retried.
+        why: &'static str,
         /// What happened to the last attempt.
         last: Box<Error>,
     },

@@ -2,8 +2,9 @@
 //! TCP_NODELAY, HTTP/2 when the server offers it through ALPN, and a pool timer so idle timeouts work.
 
 use crate::config::ClientConfig;
+use crate::departure::{Departure, GatedBody};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper_util::client::legacy::Client as PoolClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
@@ -28,7 +29,7 @@ pub(crate) enum Attempt {
 /// One shared, pooled HTTP client.
 #[derive(Clone)]
 pub(crate) struct HttpClient {
-    pool: PoolClient<Connector, Full<Bytes>>,
+    pool: PoolClient<Connector, GatedBody>,
     attempt_timeout: Duration,
 }
 
@@ -82,16 +83,16 @@ impl HttpClient {
         Ok(Self { pool, attempt_timeout: config.attempt_timeout })
     }
 
-    /// Posts `body` to `url` once, reading the whole answer within the attempt timeout.
-    pub(crate) async fn post(&self, url: &str, body: Bytes) -> Attempt {
-        let request =
-            match http::Request::post(url).header(http::header::CONTENT_TYPE, "application/json").body(Full::new(body))
-            {
-                Ok(request) => request,
-                // The URL is built by the client from checked parts; a failure here is a bug worth seeing, but the
-                // message must not repeat the URL, which holds the UserSig.
-                Err(_) => return Attempt::Broken("cannot build the HTTP request from the URL".to_owned()),
-            };
+    /// Posts `body` to `url` once, reading the whole answer within the attempt timeout. The body asks `departure`
+    /// before it leaves (see `departure.rs`).
+    pub(crate) async fn post(&self, url: &str, body: Bytes, departure: Departure) -> Attempt {
+        let body = GatedBody::new(body, departure);
+        let request = match http::Request::post(url).header(http::header::CONTENT_TYPE, "application/json").body(body) {
+            Ok(request) => request,
+            // The URL is built by the client from checked parts; a failure here is a bug worth seeing, but the
+            // message must not repeat the URL, which holds the UserSig.
+            Err(_) => return Attempt::Broken("cannot build the HTTP request from the URL".to_owned()),
+        };
         let exchange = async {
             let response = match self.pool.request(request).await {
                 Ok(response) => response,

@@ -8,6 +8,7 @@
 
 mod client;
 pub mod config;
+mod departure;
 pub mod error;
 pub mod fanout;
 mod http;

@@ -23,6 +23,18 @@
 //! and the buckets are shifted by the same amount, so the queue does not come out in one burst. Calls that already
 //! returned from [`Pacer::acquire`] are not recalled.
 //!
+//! # Retries go ahead of the queue
+//!
+//! A retry of a call that may already have acted is safe only inside its dedupe window (for sendmsg and
+//! batchsendmsg, the rest of the first attempt's calendar second), so it cannot wait its turn behind calls queued
+//! for seconds. [`Pacer::acquire_ahead`] reserves it ahead of every queued call: its earliest start is computed from
+//! the buckets as they would be without the queued calls, with one call's own cost of tolerance (a retry may borrow
+//! its cost from the future, and only one at a time: the next retry sees the first one's charge). If that start
+//! is later than the retry's last safe moment, nothing is reserved and the caller reports the outcome as unknown.
+//! Otherwise the retry is charged in full and every queued call moves back by the retry's cost, so over time the
+//! rate still holds: at any moment the quota is exceeded by at most one call's cost, and only by a retry whose
+//! repeat the service deduplicates or refuses.
+//!
 //! Times are [`tokio::time::Instant`]s, so a test that pauses tokio's clock sees exact schedules. State is a fixed
 //! array indexed by [`CommandId`], built up front: acquiring neither allocates nor looks anything up in a map.
 //! Commands that share a quota at Tencent are not modelled together: each command has buckets of its own.
@@ -96,9 +108,53 @@ struct State {
     tats: [u128; LIMITS],
     /// No call starts before this (the end of the latest back-off).
     not_before: u128,
-    /// The sum of every back-off's shift; a sleeper that sees it grow wakes later by the difference.
+    /// The sum of every shift of the queue (back-offs and retries sent ahead of it); a queued sleeper that sees it
+    /// grow wakes later by the difference.
     shifted: u128,
+    /// The sum of the back-offs' shifts alone: what moves a retry reserved ahead of the queue.
+    backed_off: u128,
+    /// The calls that reserved a start still in the future, in order: their start and the buckets as they were
+    /// before they reserved. (A call whose future was dropped stays until its start passes: its slot is lost, not
+    /// given back.) The first one's `before` is the buckets without the queue, where a retry goes ahead of it.
+    queued: std::collections::VecDeque<Queued>,
 }
+
+/// A call waiting for its start.
+#[derive(Debug, Clone, Copy)]
+struct Queued {
+    start: u128,
+    before: [u128; LIMITS],
+}
+
+impl State {
+    /// Forgets the queued calls whose start has come.
+    fn prune(&mut self, now: u128) {
+        while self.queued.front().is_some_and(|queued| queued.start <= now) {
+            self.queued.pop_front();
+        }
+    }
+
+    /// Moves every queued call back by `delta` from `base` on: their starts, and the buckets they saw (all but
+    /// the first one's when `keep_first`, which a retry ahead of the queue charges itself).
+    fn shift_queue(&mut self, limits: &[Option<Limit>; LIMITS], base: u128, delta: u128, keep_first: bool) {
+        for (position, queued) in self.queued.iter_mut().enumerate() {
+            queued.start = queued.start.saturating_add(delta);
+            if keep_first && position == 0 {
+                continue;
+            }
+            for (limit, before) in limits.iter().zip(&mut queued.before) {
+                if let Some(limit) = limit {
+                    *before = limit.shift(*before, base, delta);
+                }
+            }
+        }
+        self.shifted = self.shifted.saturating_add(delta);
+    }
+}
+
+/// A retry could not be reserved before its last safe moment (see [`Pacer::acquire_ahead`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooLate;
 
 /// One GCRA limit: `capacity` units per `window` nanoseconds, so `T = window / capacity`.
 ///
@@ -160,12 +216,25 @@ impl Slot {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Reserves one call carrying `recipients` recipients, arriving at `now`, on every limit at once. Returns the
-    /// call's start and the back-off shift it was scheduled under.
-    fn reserve(&self, now: u128, recipients: u32) -> (u128, u128) {
+    /// What one call carrying `recipients` recipients costs on each limit (zero where the slot has no limit).
+    fn costs(&self, recipients: u32) -> [u128; LIMITS] {
         let mut costs = [1; LIMITS];
         costs[RECIPIENTS] = u128::from(recipients);
+        for (cost, limit) in costs.iter_mut().zip(&self.limits) {
+            if limit.is_none() {
+                *cost = 0;
+            }
+        }
+        costs
+    }
+
+    /// Reserves one call carrying `recipients` recipients, arriving at `now`, on every limit at once. Returns the
+    /// call's start and the shift it was scheduled under.
+    fn reserve(&self, now: u128, recipients: u32) -> (u128, u128) {
+        let costs = self.costs(recipients);
         let mut state = self.lock();
+        state.prune(now);
+        let before = state.tats;
         let mut start = now.max(state.not_before);
         for ((limit, &tat), &cost) in self.limits.iter().zip(&state.tats).zip(&costs) {
             // A limit the call costs nothing on (no recipients) neither delays it nor is charged.
@@ -182,7 +251,58 @@ impl Slot {
                 *tat = limit.advance(*tat, start, cost);
             }
         }
+        if start > now {
+            state.queued.push_back(Queued { start, before });
+        }
         (start, state.shifted)
+    }
+
+    /// Reserves a retry ahead of the queue (see the module documentation), arriving at `now`, if it can start by
+    /// `latest`. Returns its start and the back-off shift it was scheduled under; reserves nothing when too late.
+    fn reserve_ahead(&self, now: u128, recipients: u32, latest: u128) -> Option<(u128, u128)> {
+        let costs = self.costs(recipients);
+        let mut state = self.lock();
+        state.prune(now);
+        let mut start = now.max(state.not_before);
+        let mut delta = 0;
+        // The buckets without the queue: as the first queued call found them.
+        let ahead = state.queued.front().map_or(state.tats, |first| first.before);
+        for (index, limit) in self.limits.iter().enumerate() {
+            let cost = costs[index];
+            let Some(limit) = limit.filter(|_| cost > 0) else { continue };
+            // One call's own cost of tolerance: the retry may borrow it from the future.
+            let borrowed = ahead[index].saturating_sub(cost.min(limit.capacity) * limit.window);
+            start = start.max(limit.earliest(borrowed, cost));
+            delta = delta.max((cost * limit.window).div_ceil(limit.capacity));
+        }
+        if start > latest {
+            return None;
+        }
+        let limits = self.limits;
+        if state.queued.is_empty() {
+            for (index, limit) in limits.iter().enumerate() {
+                if let Some(limit) = limit.filter(|_| costs[index] > 0) {
+                    state.tats[index] = limit.advance(state.tats[index], start, costs[index]);
+                }
+            }
+        } else {
+            // The retry goes first: the first queued call sees it charged, and the whole queue, with the buckets
+            // after it, moves back by the retry's cost.
+            if let Some(first) = state.queued.front_mut() {
+                for (index, limit) in limits.iter().enumerate() {
+                    if let Some(limit) = limit.filter(|_| costs[index] > 0) {
+                        first.before[index] = limit.advance(first.before[index], start, costs[index]);
+                    }
+                }
+            }
+            for (limit, tat) in limits.iter().zip(&mut state.tats) {
+                if let Some(limit) = limit {
+                    *tat = limit.shift(*tat, start, delta);
+                }
+            }
+            state.shift_queue(&limits, start, delta, true);
+        }
+        Some((start, state.backed_off))
     }
 }
 
@@ -242,6 +362,40 @@ impl Pacer {
         Instant::now().saturating_duration_since(called)
     }
 
+    /// Waits until a retry of `command` carrying `recipients` recipients may start ahead of every queued call, if it
+    /// can start by `latest`; returns how long it waited. [`TooLate`] when it cannot (nothing is then reserved), or
+    /// when a back-off that arrived while it waited moved it past `latest` (its slot is then lost).
+    ///
+    /// For retries of calls that may already have acted, whose repeat is safe only until `latest`: see the module
+    /// documentation for how they relate to the quota. An [`Pacer::unlimited`] pacer admits them at once.
+    pub async fn acquire_ahead(
+        &self,
+        command: CommandId,
+        recipients: u32,
+        latest: Instant,
+    ) -> Result<Duration, TooLate> {
+        let Some(slots) = &self.slots else {
+            return if Instant::now() <= latest { Ok(Duration::ZERO) } else { Err(TooLate) };
+        };
+        let slot = &slots[command as usize];
+        let called = Instant::now();
+        let latest = self.nanos(latest);
+        let (mut start, mut seen_shift) = slot.reserve_ahead(self.nanos(called), recipients, latest).ok_or(TooLate)?;
+        while start > self.nanos(Instant::now()) {
+            tokio::time::sleep_until(self.instant(start)).await;
+            let state = slot.lock();
+            if state.backed_off == seen_shift {
+                break;
+            }
+            start = start.saturating_add(state.backed_off - seen_shift).max(state.not_before);
+            seen_shift = state.backed_off;
+            if start > latest {
+                return Err(TooLate);
+            }
+        }
+        Ok(Instant::now().saturating_duration_since(called))
+    }
+
     /// The service answered with a rate-limit code: no call of `command` may start before `now + backoff`
     /// (calls already admitted are not recalled). Later `acquire`s wait for it.
     ///
@@ -267,7 +421,8 @@ impl Pacer {
             }
         }
         state.not_before = until;
-        state.shifted = state.shifted.saturating_add(delta);
+        state.shift_queue(&slot.limits, base, delta, false);
+        state.backed_off = state.backed_off.saturating_add(delta);
     }
 
     /// The quota in effect for `command`.

@@ -11,12 +11,21 @@
 //! - a permanent code: fail with the code;
 //! - a timeout, a broken connection, an HTTP 5xx or a transient code: the request may have acted. It is retried
 //!   only while the command's idempotency class says a repeat is harmless at that moment (the dedupe window of the
-//!   pinned `MsgRandom`/`Random` is still open, or the command is idempotent); otherwise the caller gets
-//!   [`Error::OutcomeUnknown`].
+//!   pinned keys is still open, or the command is idempotent); otherwise the caller gets [`Error::OutcomeUnknown`].
+//!
+//! "At that moment" is the moment the retry's bytes leave, quota wait included. Once an attempt may have acted,
+//! each retry inside a window is reserved ahead of the command's queue ([`Pacer::acquire_ahead`]): if the quota
+//! cannot let it start before the window's last safe moment it is not sent. Its body then checks the window again
+//! as the connection takes its bytes (`departure.rs`) and stays unsent if the window closed meanwhile. The window
+//! starts when the first attempt that may have acted actually left. And once any attempt may have acted, no later
+//! failure (a permanent code, a rate-limit answer, running out of attempts) can prove that nothing happened: the
+//! call ends in [`Error::OutcomeUnknown`] unless a retry succeeds.
 //!
 //! Backoff is capped exponential with optional equal jitter. A retry budget (tokens earned by successes, spent by
 //! retries) keeps a failing service from being hammered.
 
+use crate::config::WallClock;
+use crate::departure::{Departure, Left};
 use crate::error::Error;
 use crate::http::Attempt;
 use crate::pacing::Pacer;
@@ -27,7 +36,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tim_model::catalog::{RetryClass, retry_class};
-use tim_model::command::Command;
+use tim_model::command::{Command, RetryWindow};
 use tokio::time::Instant;
 
 /// How retries are scheduled and limited.
@@ -131,7 +140,7 @@ pub(crate) struct Operation<'a> {
     /// Where attempts, retries and quota waits are counted.
     pub(crate) stats: &'a Counters,
     /// The wall clock in UNIX milliseconds, for the calendar-second dedupe windows.
-    pub(crate) wall_ms: &'a (dyn Fn() -> u64 + Send + Sync),
+    pub(crate) wall: &'a WallClock,
 }
 
 /// What a client's calls did, counted since it was built (shared by its clones).
@@ -190,53 +199,93 @@ enum Step {
     },
 }
 
-/// Runs attempts until one decides the outcome. `send(refresh_sig)` sends the same body once; `refresh_sig` asks
-/// it to regenerate the UserSig first.
+/// Runs attempts until one decides the outcome. `send(refresh_sig, departure)` sends the same body once, through
+/// `departure` (which records when it left and may keep a late retry from leaving); `refresh_sig` asks it to
+/// regenerate the UserSig first.
 pub(crate) async fn execute<F, Fut>(op: Operation<'_>, mut send: F) -> Result<Bytes, Error>
 where
-    F: FnMut(bool) -> Fut,
+    F: FnMut(bool, Departure) -> Fut,
     Fut: Future<Output = Attempt>,
 {
     let mut attempts = 0_u32;
     let mut refreshed = false;
     let mut refresh_sig = false;
-    let mut first_sent: Option<(Instant, u64)> = None;
+    // When the first attempt that may have acted left: from then on only a retry inside the window may leave.
+    let mut acted: Option<Left> = None;
+    let mut previous: Option<Error> = None;
+    let idempotency = op.command.idempotency;
+    let unknown =
+        |last: Error, why: &'static str| Error::OutcomeUnknown { command: op.command.path, why, last: Box::new(last) };
     loop {
-        op.stats.waited(op.pacer.acquire(op.command.id, op.recipients).await);
+        let departure = match acted.map(|left| (left, idempotency.retry_window(left.wall_ms))) {
+            Some((left, window @ RetryWindow::Within { until_unix_ms, .. })) => {
+                let now_wall = (op.wall)();
+                let latest = Instant::now() + Duration::from_millis(until_unix_ms.saturating_sub(now_wall));
+                match op.pacer.acquire_ahead(op.command.id, op.recipients, latest).await {
+                    Ok(wait) => op.stats.waited(wait),
+                    Err(_) => {
+                        let last =
+                            previous.take().unwrap_or_else(|| Error::TimedOut { command: op.command.path, attempts });
+                        return Err(unknown(last, "the quota could not let the retry leave inside the dedupe window"));
+                    }
+                }
+                Departure::within(window, idempotency, left.at, op.wall.clone())
+            }
+            Some((_, RetryWindow::Never)) => {
+                let last = previous.take().unwrap_or_else(|| Error::TimedOut { command: op.command.path, attempts });
+                return Err(unknown(last, "a repeat could act twice"));
+            }
+            None | Some((_, RetryWindow::Always)) => {
+                op.stats.waited(op.pacer.acquire(op.command.id, op.recipients).await);
+                Departure::open(op.wall.clone())
+            }
+        };
         op.stats.attempts.fetch_add(1, Ordering::Relaxed);
         if attempts > 0 {
             op.stats.retries.fetch_add(1, Ordering::Relaxed);
         }
-        let (sent_at, sent_wall_ms) = *first_sent.get_or_insert_with(|| (Instant::now(), (op.wall_ms)()));
         attempts += 1;
-        let attempt = send(refresh_sig).await;
-        let (wait, last, maybe_applied) = match judge(&op, attempt, attempts, &mut refreshed) {
-            Step::Done(result) => {
-                if result.is_ok() {
-                    op.budget.earn();
-                }
-                return result;
+        let before = Left { at: Instant::now(), wall_ms: (op.wall)() };
+        let attempt = send(refresh_sig, departure.clone()).await;
+        if departure.refused() {
+            // This retry never left; the earlier attempt that may have acted decides.
+            let last = previous.take().unwrap_or_else(|| Error::TimedOut { command: op.command.path, attempts });
+            return Err(unknown(last, "the dedupe window closed before the retry could leave"));
+        }
+        let (wait, last) = match judge(&op, attempt, attempts, &mut refreshed) {
+            Step::Done(Ok(body)) => {
+                op.budget.earn();
+                return Ok(body);
             }
+            Step::Done(Err(error)) if acted.is_some() => {
+                return Err(unknown(error, "an earlier attempt may have acted"));
+            }
+            Step::Done(Err(error)) => return Err(error),
             Step::Retry { wait, last, maybe_applied, refresh_sig: refresh } => {
                 refresh_sig = refresh;
-                (wait, last, maybe_applied)
+                // For commands whose repeat is always harmless, having maybe acted changes nothing.
+                let harmless = idempotency.retry_window(0) == RetryWindow::Always;
+                if maybe_applied && acted.is_none() && !harmless {
+                    // The window counts from when the bytes left (a body that was never polled did not leave, but
+                    // an attempt that may have acted without it is dated by when it was started).
+                    acted = Some(departure.left().unwrap_or(before));
+                }
+                (wait, last)
             }
         };
         let resume = Instant::now() + wait;
         if attempts >= op.policy.max_attempts || resume >= op.deadline || !op.budget.spend() {
-            return Err(last);
+            return Err(if acted.is_some() { unknown(last, "out of retries") } else { last });
         }
         tokio::time::sleep_until(resume).await;
-        if maybe_applied {
-            // The retry must leave inside the dedupe window, counted from the first attempt, on the monotonic clock
-            // and on the wall clock (a one-second window is a calendar second). (Quota waits come after this
-            // check; they are short next to the windows that allow retries at all.)
-            let elapsed = Instant::now().saturating_duration_since(sent_at).as_secs_f64();
-            let idempotency = op.command.idempotency;
-            if !idempotency.retry_safe_after(elapsed) || !idempotency.retry_safe_at(sent_wall_ms, (op.wall_ms)()) {
-                return Err(Error::OutcomeUnknown { command: op.command.path, last: Box::new(last) });
+        if let Some(left) = acted {
+            // Cheap early answer; the reservation and the body check the window again as the retry leaves.
+            let elapsed = Instant::now().saturating_duration_since(left.at).as_secs_f64();
+            if !idempotency.retry_safe_after(elapsed) || !idempotency.retry_safe_at(left.wall_ms, (op.wall)()) {
+                return Err(unknown(last, "the dedupe window closed before the retry"));
             }
         }
+        previous = Some(last);
     }
 }
 

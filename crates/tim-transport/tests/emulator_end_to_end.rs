@@ -254,3 +254,74 @@ async fn a_fan_out_through_faults_loses_no_one_and_doubles_no_one() {
     assert!(stats.faults.values().sum::<u64>() > 0, "faults were injected: {:?}", stats.faults);
     running.shutdown().await;
 }
+
+/// The first promise at a scale a test can run: a paced fan-out whose quota keeps chunks queued for far longer
+/// than the one-second dedupe window, through faults that store the message and then lose the answer. Every retry
+/// of a chunk that may have acted must leave inside its window or not at all, so no inbox holds the message twice,
+/// and every recipient is either delivered once or reported with an unknown outcome. Time is tokio's paused clock,
+/// which both the client's wall clock and the emulator's follow, so the run is exact and takes no real time.
+#[tokio::test(start_paused = true)]
+async fn a_paced_fan_out_whose_queue_outlasts_the_window_never_delivers_twice() {
+    use std::sync::Arc;
+    use tim_model::command::{CommandId, Quota, Rate};
+    use tim_transport::config::WallClock;
+    const RECIPIENTS: usize = 3_000;
+    let origin = tokio::time::Instant::now();
+    let base_ms: u64 = 1_700_000_000_000;
+    let wall: WallClock = Arc::new(move || base_ms + origin.elapsed().as_millis() as u64);
+    let emulator_clock = {
+        let wall = Arc::clone(&wall);
+        move || wall() / 1000
+    };
+    let faults: FaultConfig = "lost=0.06,502=0.03,drop=0.03,code70169=0.03".parse().unwrap();
+    let emulator = Emulator::builder(SDKAPPID, SecretKey::new(KEY).unwrap(), emulator_clock)
+        .admin("administrator")
+        .auto_create_accounts(true)
+        .faults(faults)
+        .seed(7)
+        .quotas(QuotaConfig::disabled())
+        .build()
+        .unwrap();
+    let running = emulator.serve(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap()).unwrap();
+    // 20-recipient chunks at 1,200 recipients a minute: one chunk a second, and with 16 in flight a chunk waits
+    // about 15 s for its turn, fifteen times the window its retries must leave in.
+    let client = client(&running, |config| {
+        config.wall_clock = Arc::clone(&wall);
+        config.quota_overrides.insert(
+            CommandId::BatchSendMsg,
+            Quota { calls: Rate::PerSecond(200), recipients_per_minute: Some(1_200), min_interval_ms: None },
+        );
+        config.retry = RetryPolicy { jitter: false, ..RetryPolicy::default() };
+    });
+    let message = request::<tim_model::c2c::BatchSendMsgRequest>(
+        json!({"To_Account": ["x"], "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"Text": "flash sale"}}]}),
+    );
+    let options = FanoutOptions { concurrency: 16, max_recipients: 20, ..FanoutOptions::default() };
+    let fanout = Fanout::new(client.clone(), &message, options).unwrap();
+    let ids: Vec<String> = (0..RECIPIENTS).map(|i| format!("paced{i:05}")).collect();
+    let report = fanout.run(stream::iter(ids.iter())).await;
+
+    let emulator = running.emulator();
+    let failed: std::collections::HashMap<&str, bool> =
+        report.failures.iter().map(|f| (f.user_id.as_str(), f.outcome_unknown)).collect();
+    for id in &ids {
+        let count = emulator.inbox_len(id).unwrap_or(0);
+        assert!(count <= 1, "{id} received the message {count} times");
+        match failed.get(id.as_str()) {
+            None => assert_eq!(count, 1, "{id} reported delivered but not in its inbox"),
+            Some(unknown) => assert!(*unknown, "{id}: with these faults only unknown outcomes may remain"),
+        }
+    }
+    assert_eq!(report.read as usize, RECIPIENTS);
+    assert_eq!(report.delivered as usize + report.failures.len(), RECIPIENTS, "every recipient accounted for once");
+    let stats = running.stats();
+    assert!(stats.faults.get("lost").copied().unwrap_or(0) > 0, "answers were lost after storing: {:?}", stats.faults);
+    assert!(stats.duplicates_dropped > 0, "retries of stored chunks reached the service and were deduplicated");
+    let transport = client.stats();
+    assert!(transport.quota_wait > Duration::from_secs(10), "chunks queued for their quota: {transport:?}");
+    // Retries went ahead of the queue, so chunks whose answer was lost were delivered, not all left unknown; the
+    // rest are those whose retry found the one call a retry may borrow already borrowed.
+    assert!(transport.retries > 0, "{transport:?}");
+    assert!(report.failures.len() < RECIPIENTS / 10, "{} unknown of {RECIPIENTS}", report.failures.len());
+    running.shutdown().await;
+}

@@ -386,3 +386,92 @@ proptest! {
         assert_within_limit(&times, &recipients, u64::from(recipients_per_minute), secs(60));
     }
 }
+
+/// Spawns a task that acquires `command` once and reports when it was admitted, measured from `origin`; it has
+/// reserved its slot when this returns.
+async fn queue_one(pacer: &Arc<Pacer>, command: CommandId, origin: Instant) -> tokio::task::JoinHandle<Duration> {
+    let pacer = Arc::clone(pacer);
+    let task = tokio::spawn(async move {
+        pacer.acquire(command, 0).await;
+        origin.elapsed()
+    });
+    tokio::task::yield_now().await;
+    task
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_goes_ahead_of_the_queue_borrowing_one_call_and_the_queue_moves_back() {
+    // 10 calls a second: after a burst of 10 the next call is due at 100 ms, then one every 100 ms.
+    let pacer = Arc::new(with(CommandId::SendMsg, per_second(10)));
+    let origin = Instant::now();
+    admit(&pacer, CommandId::SendMsg, 0, 10, origin).await;
+    let mut queued = Vec::new();
+    for _ in 0..3 {
+        queued.push(queue_one(&pacer, CommandId::SendMsg, origin).await);
+    }
+    // The retry leaves at once (it borrows the 100 ms call), though three calls were queued before it.
+    let waited = pacer.acquire_ahead(CommandId::SendMsg, 0, origin + ms(900)).await;
+    assert_eq!(waited, Ok(Duration::ZERO));
+    // A second retry could borrow only once the first one's charge is paid: it is due at 100 ms, and its last
+    // safe moment is earlier, so nothing is reserved.
+    assert!(pacer.acquire_ahead(CommandId::SendMsg, 0, origin + ms(50)).await.is_err());
+    // A third, allowed until 150 ms, leaves at 100 ms.
+    assert_eq!(pacer.acquire_ahead(CommandId::SendMsg, 0, origin + ms(150)).await, Ok(ms(100)));
+    let mut times = Vec::new();
+    for task in queued {
+        times.push(task.await.unwrap());
+    }
+    // The queue was due at 100, 200, 300 ms; each of the two retries moved it back by one call.
+    assert_eq!(times, [ms(300), ms(400), ms(500)]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_back_off_that_moves_a_waiting_retry_past_its_window_makes_it_too_late() {
+    let pacer = Arc::new(with(CommandId::SendMsg, per_second(10)));
+    let origin = Instant::now();
+    admit(&pacer, CommandId::SendMsg, 0, 10, origin).await;
+    // The first retry borrows the next call; the second has to wait for it, until 100 ms.
+    assert_eq!(pacer.acquire_ahead(CommandId::SendMsg, 0, origin + ms(500)).await, Ok(Duration::ZERO));
+    let retry = {
+        let pacer = Arc::clone(&pacer);
+        tokio::spawn(async move { pacer.acquire_ahead(CommandId::SendMsg, 0, origin + ms(500)).await })
+    };
+    tokio::task::yield_now().await;
+    pacer.back_off(CommandId::SendMsg, secs(1));
+    assert!(retry.await.unwrap().is_err(), "moved past its last safe moment by the back-off");
+}
+
+#[tokio::test(start_paused = true)]
+async fn retries_ahead_of_the_queue_keep_the_long_run_rate() {
+    // Calls and retries mixed: over 10 s at 10 calls a second, at most 100 calls plus one borrowed.
+    let pacer = Arc::new(with(CommandId::SendMsg, per_second(10)));
+    let origin = Instant::now();
+    let admitted = Arc::new(Mutex::new(Vec::new()));
+    let mut tasks = Vec::new();
+    for i in 0..200_u64 {
+        let (pacer, admitted) = (Arc::clone(&pacer), Arc::clone(&admitted));
+        tasks.push(tokio::spawn(async move {
+            let ok = if i % 4 == 0 {
+                pacer.acquire_ahead(CommandId::SendMsg, 0, Instant::now() + ms(900)).await.is_ok()
+            } else {
+                pacer.acquire(CommandId::SendMsg, 0).await;
+                true
+            };
+            if ok {
+                admitted.lock().unwrap().push(origin.elapsed());
+            }
+        }));
+        tokio::time::sleep(ms(20)).await;
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let times = admitted.lock().unwrap().clone();
+    for start in (0..40).map(|tenth| ms(tenth * 100)) {
+        let in_window = times.iter().filter(|t| **t >= start && **t < start + secs(1)).count();
+        // A fresh bucket's burst of 10, the window's 10, and one borrowed call.
+        assert!(in_window <= 21, "{in_window} calls in the second from {start:?}");
+    }
+    let in_ten_seconds = times.iter().filter(|t| **t < secs(10)).count();
+    assert!(in_ten_seconds <= 10 + 100 + 1, "{in_ten_seconds}");
+}

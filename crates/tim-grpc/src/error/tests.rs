@@ -64,7 +64,8 @@ fn timeouts_and_lost_connections_and_unknown_outcomes() {
     assert_eq!(from_transport(&timed_out, &no_names).code(), Code::DeadlineExceeded);
     let connect = Error::Connect { command: "v4/openim/sendmsg", attempts: 3, detail: "refused".into() };
     assert_eq!(from_transport(&connect, &no_names).code(), Code::Unavailable);
-    let unknown = Error::OutcomeUnknown { command: "v4/openim/sendmsg", last: Box::new(timed_out) };
+    let unknown =
+        Error::OutcomeUnknown { command: "v4/openim/sendmsg", why: "out of retries", last: Box::new(timed_out) };
     let status = from_transport(&unknown, &no_names);
     assert_eq!(status.code(), Code::DeadlineExceeded);
     assert!(status.message().contains("outcome unknown"), "{}", status.message());
@@ -72,6 +73,7 @@ fn timeouts_and_lost_connections_and_unknown_outcomes() {
     assert_eq!(status.metadata().get("tim-outcome-unknown").unwrap(), "true");
     let broken = Error::OutcomeUnknown {
         command: "v4/openim/sendmsg",
+        why: "a repeat could act twice",
         last: Box::new(Error::NoResponse { command: "v4/openim/sendmsg", attempts: 1, detail: "HTTP 502".into() }),
     };
     assert_eq!(from_transport(&broken, &no_names).code(), Code::Unavailable);
