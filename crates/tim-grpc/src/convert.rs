@@ -27,7 +27,9 @@ mod push_all;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use fanout::{fanout_message_path, fanout_progress, fanout_report_events, message_for_fanout};
+pub(crate) use fanout::{
+    failure_batch, fanout_message_path, fanout_progress, fanout_report_events, message_for_fanout,
+};
 
 /// A protobuf request of a typed RPC that becomes a `tim-model` request.
 pub(crate) trait IntoModel {

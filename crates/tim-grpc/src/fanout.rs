@@ -1,5 +1,6 @@
 //! The fan-out RPC: the caller streams a message and recipients; the gateway runs `tim-transport`'s fan-out
-//! engine on them and streams progress, the failed recipients and the report back.
+//! engine on them and streams progress, the failed recipients (as each is settled, so the gateway holds none of
+//! them and a caller that loses the gateway mid-run already has the names settled so far) and the report back.
 //!
 //! Recipients are read as the engine needs them (HTTP/2 flow control holds the caller back), so memory stays
 //! bounded whatever the count. `RecipientBatch.lines` is split in place: no allocation per recipient.
@@ -25,8 +26,10 @@ use tokio::sync::{mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
-/// Failed recipients per `FailureBatch` event.
-const FAILURES_PER_EVENT: usize = 1_000;
+/// Failed recipients per `FailureBatch` event (the engine's batches are at most this long).
+const FAILURES_PER_EVENT: usize = tim_transport::fanout::SETTLED_BATCH;
+/// Settled batches that may wait for the caller before the fan-out waits.
+const SETTLED_BATCHES_QUEUED: usize = 4;
 /// The most chunks in flight a caller may ask for.
 const MAX_CONCURRENCY: u32 = 256;
 
@@ -149,13 +152,15 @@ struct Running {
 impl Running {
     async fn run(
         mut self,
-        fanout: Fanout,
+        mut fanout: Fanout,
         inbound: Streaming<pb::FanoutRequest>,
         expected: usize,
         events: mpsc::Sender<Result<pb::FanoutEvent, Status>>,
     ) {
         let mut progress = fanout.progress();
         let cancel = fanout.cancel_handle();
+        let mut settled = fanout.stream_settled(SETTLED_BATCHES_QUEUED);
+        let mut settled_open = true;
         let violation = Arc::new(Mutex::new(None));
         let lines = Lines::new(inbound, expected, cancel.clone(), Arc::clone(&violation));
         let mut seen = FanoutProgress::default();
@@ -167,6 +172,15 @@ impl Running {
         let report = loop {
             tokio::select! {
                 report = &mut run => break report,
+                batch = settled.recv(), if settled_open => match batch {
+                    // Waiting for the caller here holds the engine back: memory stays bounded.
+                    Some(batch) => {
+                        if events.send(Ok(convert::failure_batch(batch))).await.is_err() {
+                            cancel.cancel();
+                        }
+                    }
+                    None => settled_open = false,
+                },
                 _ = ticker.tick() => {
                     let now = progress.borrow_and_update().clone();
                     self.account(&seen, &now);
@@ -186,11 +200,19 @@ impl Running {
                 }
             }
         };
+        // What the engine settled last, before the report.
+        while let Ok(batch) = settled.try_recv() {
+            if events.send(Ok(convert::failure_batch(batch))).await.is_err() {
+                break;
+            }
+        }
         let last = FanoutProgress {
             read: report.read,
             delivered: report.delivered,
-            failed: report.failures.len() as u64,
-            duplicates: report.duplicates.len() as u64,
+            failed: report.failed,
+            outcome_unknown: report.outcome_unknown,
+            invalid: report.invalid,
+            duplicates: report.duplicate_lines,
             pending: 0,
             failed_by_code: report.failed_by_code.clone(),
         };
@@ -211,8 +233,10 @@ impl Running {
         tracing::info!(
             read = report.read,
             delivered = report.delivered,
-            failed = report.failures.len(),
-            duplicates = report.duplicates.len(),
+            failed = report.failed,
+            outcome_unknown = report.outcome_unknown,
+            invalid = report.invalid,
+            duplicates = report.duplicate_lines,
             chunks = report.chunks,
             cancelled = report.cancelled,
             "fan-out finished"
@@ -253,10 +277,9 @@ pub(crate) struct Line {
     end: usize,
 }
 
-impl AsRef<str> for Line {
-    fn as_ref(&self) -> &str {
-        // Split at ASCII line feeds, so both ends are character boundaries.
-        self.text.get(self.start..self.end).unwrap_or("")
+impl tim_transport::fanout::InputLine for Line {
+    fn bytes(&self) -> &[u8] {
+        self.text.as_bytes().get(self.start..self.end).unwrap_or_default()
     }
 }
 

@@ -624,7 +624,12 @@ async fn a_fan_out_of_100k_through_faults_loses_no_one_and_doubles_no_one() {
     }
     assert_eq!(report.read as usize, ids.len());
     assert_eq!(duplicates.len(), 5);
-    assert_eq!((report.failed as usize, report.duplicates as usize), (failures.len(), 5));
+    let settled = report.failed + report.outcome_unknown + report.invalid;
+    assert_eq!((settled as usize, report.duplicates as usize), (failures.len(), 5));
+    assert_eq!(report.invalid, 1);
+    assert_eq!(report.outcome_unknown as usize, failures.iter().filter(|f| f.outcome_unknown).count());
+    let invalid = failures.iter().find(|f| f.user_id == "y".repeat(33)).expect("the invalid UserID is listed");
+    assert_eq!(invalid.line as usize, ids.len(), "with its line number");
     assert_eq!(report.delivered as usize + failures.len() + duplicates.len(), ids.len(), "everyone accounted for once");
     assert!(failures.iter().any(|f| f.user_id == "y".repeat(33) && !f.outcome_unknown));
 

@@ -9,6 +9,12 @@
 //! few more rounds; permanent failures are reported with their code. Duplicate and invalid UserIDs in the input
 //! are reported and never sent.
 //!
+//! Every input entry is accounted for, once: delivered, failed with its code, of unknown outcome, invalid (with its
+//! line number and why: not UTF-8, too long, empty, not a UserID), a duplicate, or (after a cancellation) never sent.
+//! Input is bytes ([`InputLine`]), so a line that is not UTF-8 is reported, not lost. With
+//! [`Fanout::stream_settled`] every entry that was not delivered is handed over as soon as it is settled, in
+//! batches, and the engine waits for the receiver when it falls behind, so memory stays bounded however many fail.
+//!
 //! Memory stays bounded whatever the input's length: the input is read as chunks are needed, only chunks in
 //! flight hold recipients (as the bytes of their request body, with no allocation per recipient), delivered
 //! recipients are counted, not kept, and duplicates are found through a compact set of 64-bit keyed
@@ -30,7 +36,7 @@ use tim_model::catalog::{RetryClass, retry_class};
 use tim_model::envelope::Response;
 use tim_model::validate::{MAX_BATCH_RECIPIENTS, MAX_MSG_BYTES, Validate, first_json_special};
 use tim_model::{UserId, ValidationError};
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinSet;
 
 /// Knobs of a fan-out, with named defaults.
@@ -62,12 +68,32 @@ impl Default for FanoutOptions {
     }
 }
 
+/// What became of an input entry that was not delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Settled {
+    /// The service refused it, or it was never sent (`code` says which).
+    Failed,
+    /// It was sent and no answer said what happened: check before sending again.
+    OutcomeUnknown,
+    /// The line is not a UserID (see `reason`); never sent.
+    Invalid,
+    /// The line repeats an earlier recipient; not sent again.
+    Duplicate,
+}
+
 /// Why a recipient did not get the message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Failure {
-    /// The recipient as it appeared in the input.
+    /// The recipient as it appeared in the input (for a line that is not UTF-8, with the bad bytes replaced; for
+    /// a line over [`MAX_LINE_BYTES`], its start only).
     #[serde(rename = "UserID")]
     pub user_id: String,
+    /// The input line, counting from 1, for invalid and duplicate entries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// What became of it.
+    pub status: Settled,
     /// The service's error code, when it gave one (70107: the account does not exist).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<i64>,
@@ -77,36 +103,49 @@ pub struct Failure {
     pub outcome_unknown: bool,
 }
 
-/// Counters while a fan-out runs.
+/// Counters while a fan-out runs: `read` is always the sum of the others but `failed_by_code`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct FanoutProgress {
-    /// Recipients read from the input so far.
+    /// Input entries read so far (blank and invalid lines and duplicates included).
     pub read: u64,
     /// Recipients the service accepted.
     pub delivered: u64,
-    /// Recipients that failed for good (including invalid ones and those with an unknown outcome).
+    /// Recipients that failed for good: refused by the service, or never sent.
     pub failed: u64,
+    /// Recipients sent without an answer saying what happened.
+    pub outcome_unknown: u64,
+    /// Lines that are not UserIDs.
+    pub invalid: u64,
     /// Input lines that repeated an earlier recipient.
     pub duplicates: u64,
     /// Recipients read but not yet settled (in flight or waiting for another round).
     pub pending: u64,
-    /// Failures by service code (`0` counts failures without one: invalid, not sent, unknown outcome).
+    /// The failed recipients by service code (`0`: never sent).
     pub failed_by_code: BTreeMap<i64, u64>,
 }
 
-/// The final account of a fan-out: every recipient read from the input appears exactly once, as delivered (in
-/// the count), in `failures`, or in `duplicates`.
+/// The final account of a fan-out: every entry read from the input appears exactly once, as delivered (in the
+/// count), in `failures` (failed, unknown outcome or invalid), or in `duplicates`. When the entries were streamed
+/// ([`Fanout::stream_settled`]), `failures` and `duplicates` are empty and the counts say how many went out.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct FanoutReport {
-    /// Recipients read from the input (duplicates included).
+    /// Input entries read (blank and invalid lines and duplicates included).
     pub read: u64,
     /// Recipients the service accepted.
     pub delivered: u64,
-    /// Failures by service code (`0` for failures without one).
+    /// Recipients that failed for good: refused by the service, or never sent.
+    pub failed: u64,
+    /// Recipients sent without an answer saying what happened: check before sending again.
+    pub outcome_unknown: u64,
+    /// Lines that are not UserIDs.
+    pub invalid: u64,
+    /// Lines that repeated an earlier recipient.
+    pub duplicate_lines: u64,
+    /// The failed recipients by service code (`0`: never sent).
     pub failed_by_code: BTreeMap<i64, u64>,
-    /// Each failed recipient.
+    /// Each entry that failed, has an unknown outcome or is invalid (empty when streamed).
     pub failures: Vec<Failure>,
-    /// Input lines that repeated an earlier recipient (each listed once per repetition); not sent again.
+    /// Input lines that repeated an earlier recipient, once per repetition (empty when streamed).
     pub duplicates: Vec<String>,
     /// batchsendmsg calls made (retries of the same body not counted).
     pub chunks: u64,
@@ -145,7 +184,39 @@ pub struct Fanout {
     keys: Arc<[Box<[u8]>]>,
     progress: watch::Sender<FanoutProgress>,
     cancel: CancelHandle,
+    settled: Option<mpsc::Sender<Vec<Failure>>>,
 }
+
+/// The longest input line read whole; a longer one is reported as invalid with its start only.
+pub const MAX_LINE_BYTES: usize = 4096;
+
+/// How many bytes of an invalid line a report repeats.
+const SHOWN_BYTES: usize = 64;
+
+/// Settled entries per batch handed to [`Fanout::stream_settled`]'s receiver.
+pub const SETTLED_BATCH: usize = 256;
+
+/// One entry of a fan-out's input: a line without its line ending (a trailing `\r` is ignored too).
+pub trait InputLine {
+    /// The line's bytes.
+    fn bytes(&self) -> &[u8];
+    /// When the reader kept only the start of a line longer than [`MAX_LINE_BYTES`]: how long it really was.
+    fn cut_from(&self) -> Option<u64> {
+        None
+    }
+}
+
+macro_rules! input_line_of_bytes {
+    ($($ty:ty),+) => {
+        $(impl InputLine for $ty {
+            fn bytes(&self) -> &[u8] {
+                AsRef::<[u8]>::as_ref(self)
+            }
+        })+
+    };
+}
+
+input_line_of_bytes!(String, &String, &str, Vec<u8>, &[u8], Bytes);
 
 const HEAD: &[u8] = br#"{"To_Account":["#;
 /// The longest decimal u32.
@@ -186,7 +257,25 @@ impl Fanout {
         let options = FanoutOptions { max_recipients, max_bytes, ..options };
         let (progress, _) = watch::channel(FanoutProgress::default());
         let keys = pinned.iter().map(|key| format!(",\"{key}\":").into_bytes().into_boxed_slice()).collect();
-        Ok(Self { client, options, tail: Bytes::from(tail), keys, progress, cancel: CancelHandle::default() })
+        Ok(Self {
+            client,
+            options,
+            tail: Bytes::from(tail),
+            keys,
+            progress,
+            cancel: CancelHandle::default(),
+            settled: None,
+        })
+    }
+
+    /// Hands every entry that was not delivered to the returned receiver as soon as it is settled, in batches of
+    /// up to [`SETTLED_BATCH`] (the report then lists none itself, only their counts). At most `capacity` batches
+    /// wait in the channel; past that the fan-out waits for the receiver, so memory stays bounded. The receiver
+    /// must be read while the fan-out runs; once it is dropped, entries are counted and no longer kept.
+    pub fn stream_settled(&mut self, capacity: usize) -> mpsc::Receiver<Vec<Failure>> {
+        let (sender, receiver) = mpsc::channel(capacity.max(1));
+        self.settled = Some(sender);
+        receiver
     }
 
     /// Watches the counters while the fan-out runs.
@@ -199,12 +288,12 @@ impl Fanout {
         self.cancel.clone()
     }
 
-    /// Sends the message to every recipient of `recipients` (UserIDs, with or without a line ending; blank
-    /// entries are skipped) and returns the account of each.
+    /// Sends the message to every recipient of `recipients` (UserIDs, one entry a line, with or without a line
+    /// ending) and returns the account of each entry.
     pub async fn run<S, T>(self, recipients: S) -> FanoutReport
     where
         S: Stream<Item = T> + Unpin,
-        T: AsRef<str>,
+        T: InputLine,
     {
         let mut run = Run::new(&self);
         // Size the duplicate set once when the input says how long it is (a file does not; it then grows).
@@ -218,6 +307,7 @@ impl Fanout {
             while let Some(joined) = in_flight.try_join_next() {
                 run.settle_joined(joined, self.options.transient_rounds);
             }
+            run.hand_over(false).await;
             // Launch: retry rounds first, then chunks built ahead.
             while in_flight.len() < window && !self.cancel.is_cancelled() {
                 let last_call = input_done && in_flight.is_empty() && run.ready.is_empty();
@@ -246,7 +336,7 @@ impl Fanout {
                 run.settle_joined(joined, self.options.transient_rounds);
             }
         }
-        run.finish(&self.cancel)
+        run.finish(&self.cancel).await
     }
 
     /// Reads the input that is ready (waiting only when none is) until a chunk is finished, and takes it into
@@ -260,7 +350,7 @@ impl Fanout {
     ) -> bool
     where
         S: Stream<Item = T> + Unpin,
-        T: AsRef<str>,
+        T: InputLine,
     {
         let ready = run.ready.len();
         loop {
@@ -292,8 +382,9 @@ impl Fanout {
                 run.ready.extend(run.fresh.flush());
                 return true;
             }
-            // Back to the caller to launch what is built, or to settle answers while the input has nothing.
-            if waiting || run.ready.len() > ready {
+            // Back to the caller to launch what is built, to settle answers while the input has nothing, or to hand
+            // over what was settled while reading.
+            if waiting || run.ready.len() > ready || run.out.len() >= SETTLED_BATCH {
                 return false;
             }
         }
@@ -451,6 +542,9 @@ struct Run {
     progress: FanoutProgress,
     report: FanoutReport,
     chunks: u64,
+    /// Settled entries not handed over yet (when streaming).
+    out: Vec<Failure>,
+    settled: Option<mpsc::Sender<Vec<Failure>>>,
 }
 
 impl Run {
@@ -464,27 +558,86 @@ impl Run {
             progress: FanoutProgress::default(),
             report: FanoutReport::default(),
             chunks: 0,
+            out: Vec::new(),
+            settled: fanout.settled.clone(),
         }
+    }
+
+    /// Hands the settled entries over to the stream, if any: a full batch, or what there is when `all`. Waits
+    /// while the receiver is behind.
+    async fn hand_over(&mut self, all: bool) {
+        while self.out.len() >= SETTLED_BATCH || (all && !self.out.is_empty()) {
+            let take = self.out.len().min(SETTLED_BATCH);
+            let batch: Vec<Failure> = self.out.drain(..take).collect();
+            if let Some(sender) = &self.settled
+                && sender.send(batch).await.is_err()
+            {
+                tracing::warn!("the receiver of settled entries went away; they are counted, no longer listed");
+                self.settled = None;
+            }
+        }
+    }
+
+    /// Records a settled entry: into the stream when there is one, else into the report.
+    fn record(&mut self, failure: Failure) {
+        if self.settled.is_some() {
+            self.out.push(failure);
+        } else if failure.status == Settled::Duplicate {
+            self.report.duplicates.push(failure.user_id);
+        } else {
+            self.report.failures.push(failure);
+        }
+    }
+
+    /// An input line that is not a UserID.
+    fn invalid(&mut self, shown: &[u8], line: u64, reason: String) {
+        self.progress.invalid += 1;
+        let user_id = String::from_utf8_lossy(&shown[..shown.len().min(SHOWN_BYTES)]).into_owned();
+        self.record(Failure {
+            user_id,
+            line: Some(line),
+            status: Settled::Invalid,
+            code: None,
+            reason,
+            outcome_unknown: false,
+        });
     }
 
     /// Takes input entries into chunks (finished chunks join `ready`). Once the duplicate set is too large for the
     /// cache, the memory reads of all the entries' checks are started first (hashing each entry twice is cheaper
     /// than waiting for memory once); then each entry is handled in order.
-    fn read_batch<T: AsRef<str>>(&mut self, lines: &[T]) {
+    fn read_batch<T: InputLine>(&mut self, lines: &[T]) {
         if self.seen.misses_cache() {
             for line in lines {
-                self.seen.prefetch(self.hasher.hash_one(entry(line.as_ref())));
+                self.seen.prefetch(self.hasher.hash_one(entry(line.bytes())));
             }
         }
         for line in lines {
-            let id = entry(line.as_ref());
-            if id.bytes().next().is_none_or(|first| first.is_ascii_whitespace()) && id.trim_ascii().is_empty() {
+            let raw = entry(line.bytes());
+            self.progress.read += 1;
+            let number = self.progress.read;
+            if let Some(length) = line.cut_from() {
+                self.invalid(raw, number, format!("line of {length} bytes, over the {MAX_LINE_BYTES}-byte limit"));
                 continue;
             }
-            self.progress.read += 1;
-            if !self.seen.insert(self.hasher.hash_one(id)) {
+            let Ok(id) = std::str::from_utf8(raw) else {
+                self.invalid(raw, number, "not UTF-8".to_owned());
+                continue;
+            };
+            if id.bytes().next().is_none_or(|first| first.is_ascii_whitespace()) && id.trim_ascii().is_empty() {
+                self.invalid(raw, number, "empty line".to_owned());
+                continue;
+            }
+            if !self.seen.insert(self.hasher.hash_one(raw)) {
                 self.progress.duplicates += 1;
-                self.report.duplicates.push(id.to_owned());
+                self.record(Failure {
+                    user_id: id.to_owned(),
+                    line: Some(number),
+                    status: Settled::Duplicate,
+                    code: None,
+                    reason: "repeats an earlier line".to_owned(),
+                    outcome_unknown: false,
+                });
                 continue;
             }
             match UserId::check(id) {
@@ -492,15 +645,21 @@ impl Run {
                     self.progress.pending += 1;
                     self.fresh.push(id, 0, &mut self.ready);
                 }
-                Err(error) => self.fail(id.to_owned(), None, format!("invalid UserID: {}", error.detail()), false),
+                Err(error) => self.invalid(raw, number, format!("invalid UserID: {}", error.detail())),
             }
         }
     }
 
     fn fail(&mut self, user_id: String, code: Option<i64>, reason: String, outcome_unknown: bool) {
-        self.progress.failed += 1;
-        *self.progress.failed_by_code.entry(code.unwrap_or(0)).or_default() += 1;
-        self.report.failures.push(Failure { user_id, code, reason, outcome_unknown });
+        let status = if outcome_unknown {
+            self.progress.outcome_unknown += 1;
+            Settled::OutcomeUnknown
+        } else {
+            self.progress.failed += 1;
+            *self.progress.failed_by_code.entry(code.unwrap_or(0)).or_default() += 1;
+            Settled::Failed
+        };
+        self.record(Failure { user_id, line: None, status, code, reason, outcome_unknown });
     }
 
     /// Accounts for a finished chunk task.
@@ -583,7 +742,7 @@ impl Run {
         progress.send_replace(self.progress.clone());
     }
 
-    fn finish(mut self, cancel: &CancelHandle) -> FanoutReport {
+    async fn finish(mut self, cancel: &CancelHandle) -> FanoutReport {
         // After a cancellation, recipients still waiting (read, chunked, never sent) are reported as not sent.
         let mut waiting = self.fresh.drain_ids();
         waiting.extend(self.retries.chunker.drain_ids());
@@ -595,10 +754,15 @@ impl Run {
             self.progress.pending -= 1;
             self.fail(id, None, "not sent: the fan-out was cancelled".to_owned(), false);
         }
+        self.hand_over(true).await;
         let progress = self.progress;
         FanoutReport {
             read: progress.read,
             delivered: progress.delivered,
+            failed: progress.failed,
+            outcome_unknown: progress.outcome_unknown,
+            invalid: progress.invalid,
+            duplicate_lines: progress.duplicates,
             failed_by_code: progress.failed_by_code,
             failures: self.report.failures,
             duplicates: self.report.duplicates,
@@ -609,9 +773,9 @@ impl Run {
 }
 
 /// An input entry without its line ending.
-fn entry(line: &str) -> &str {
-    let id = line.strip_suffix('\n').unwrap_or(line);
-    id.strip_suffix('\r').unwrap_or(id)
+fn entry(line: &[u8]) -> &[u8] {
+    let id = line.strip_suffix(b"\n").unwrap_or(line);
+    id.strip_suffix(b"\r").unwrap_or(id)
 }
 
 /// A u32 in decimal, without going through the formatting machinery.

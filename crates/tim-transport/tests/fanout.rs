@@ -12,6 +12,7 @@ use std::time::Duration;
 use tim_model::c2c::BatchSendMsgRequest;
 use tim_model::{MsgBody, UserId};
 use tim_sig::SecretKey;
+use tim_transport::fanout::Settled;
 use tim_transport::retry::RetryPolicy;
 use tim_transport::{Client, ClientConfig, Endpoint, Fanout, FanoutOptions};
 use wiremock::matchers::{method, path};
@@ -112,13 +113,17 @@ async fn every_recipient_is_accounted_for_once_and_nobody_gets_the_message_twice
 
     let mut input: Vec<String> = (0..RECIPIENTS).map(|i| format!("user{i:06}")).collect();
     input.extend(["user000001".to_owned(), "user000002".to_owned()]); // duplicates
-    input.push(String::new()); // blank lines are skipped
+    input.push(String::new()); // a blank line: read, and reported as invalid
     input.push("x".repeat(33)); // invalid UserID
     let report = fanout.run(stream::iter(input)).await;
 
     let state = shared.0.lock().unwrap();
     let failed: HashSet<&str> = report.failures.iter().map(|f| f.user_id.as_str()).collect();
-    assert_eq!(report.read as usize, RECIPIENTS + 3);
+    assert_eq!(report.read as usize, RECIPIENTS + 4);
+    assert_eq!(report.invalid, 2, "the blank line and the 33-byte UserID");
+    let counted = report.delivered + report.failed + report.outcome_unknown + report.invalid + report.duplicate_lines;
+    assert_eq!(counted, report.read, "the counts add up to the lines read");
+    assert_eq!(report.failed, report.failed_by_code.values().sum::<u64>(), "unknown outcomes are not failures by code");
     assert_eq!(report.duplicates, ["user000001", "user000002"]);
     assert_eq!(report.delivered as usize + report.failures.len() + report.duplicates.len(), report.read as usize);
     assert_eq!(failed.len(), report.failures.len(), "a recipient is listed twice among failures");
@@ -141,6 +146,7 @@ async fn every_recipient_is_accounted_for_once_and_nobody_gets_the_message_twice
         match failure.code {
             _ if failure.outcome_unknown => {}
             Some(70107) => assert!(missing(&failure.user_id)),
+            None if failure.line == Some(RECIPIENTS as u64 + 3) => assert_eq!(failure.reason, "empty line"),
             None => assert_eq!(failure.user_id, "x".repeat(33)),
             other => panic!("unexpected failure {other:?} for {}", failure.user_id),
         }
@@ -173,17 +179,27 @@ impl<R: Respond> Respond for SharedResponder<R> {
     }
 }
 
-#[tokio::test]
+/// Answers OK, but only once the test lets it: it says when a request has arrived and holds it until released.
+struct Gate {
+    arrived: tokio::sync::mpsc::UnboundedSender<()>,
+    release: Mutex<std::sync::mpsc::Receiver<()>>,
+}
+
+impl Respond for Gate {
+    fn respond(&self, _request: &Request) -> ResponseTemplate {
+        let _ = self.arrived.send(());
+        let _ = self.release.lock().unwrap().recv();
+        ResponseTemplate::new(200).set_body_string(r#"{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}"#)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancelling_reports_what_was_not_sent() {
+    // Explicit release points, no sleeps: the cancellation comes while the first chunk is held at the service.
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_string(r#"{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}"#)
-                .set_delay(Duration::from_millis(200)),
-        )
-        .mount(&server)
-        .await;
+    let (arrived, mut arrivals) = tokio::sync::mpsc::unbounded_channel();
+    let (release, released) = std::sync::mpsc::channel();
+    Mock::given(method("POST")).respond_with(Gate { arrived, release: Mutex::new(released) }).mount(&server).await;
     let mut config = ClientConfig::new(Endpoint::BaseUrl(server.uri()));
     config.pacing = false;
     let client = Client::new(1_400_000_000, "administrator", SecretKey::new("test-key").unwrap(), config).unwrap();
@@ -192,9 +208,11 @@ async fn cancelling_reports_what_was_not_sent() {
     let cancel = fanout.cancel_handle();
     let ids: Vec<String> = (0..5_000).map(|i| format!("u{i}")).collect();
     let running = tokio::spawn(fanout.run(stream::iter(ids)));
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    arrivals.recv().await.expect("the first chunk reaches the service");
     cancel.cancel();
+    release.send(()).unwrap();
     let report = running.await.unwrap();
+    assert!(arrivals.try_recv().is_err(), "no chunk was sent after the cancellation");
     assert!(report.cancelled);
     // The chunk in flight finished; the next one was read but not sent; the rest was never read.
     assert_eq!(report.delivered, 500);
@@ -246,12 +264,69 @@ async fn small_chunks_from_an_input_that_pauses_are_each_sent_once() {
     });
     let report = fanout.run(Box::pin(paced)).await;
 
-    assert_eq!((report.read, report.delivered), (1_001, 1_000));
+    assert_eq!((report.read, report.delivered), (1_002, 1_000));
     assert_eq!(report.duplicates, ["u7"]);
-    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert_eq!(report.failures.len(), 1, "{:?}", report.failures);
+    assert_eq!((report.failures[0].line, report.failures[0].reason.as_str()), (Some(101), "empty line"));
     assert_eq!(report.chunks, 334, "1,000 recipients in chunks of 3");
     let state = recorder.0.lock().unwrap();
     assert_eq!(state.0.len(), 1_000);
     assert!(state.0.values().all(|&count| count == 1), "a recipient was sent the message twice");
     assert!(state.1.iter().all(|&len| (1..=3).contains(&len)));
+}
+
+async fn recorder_fanout(options: FanoutOptions) -> (Fanout, std::sync::Arc<Recorder>, MockServer) {
+    let server = MockServer::start().await;
+    let recorder = std::sync::Arc::new(Recorder::default());
+    Mock::given(method("POST")).respond_with(SharedResponder(recorder.clone())).mount(&server).await;
+    let mut config = ClientConfig::new(Endpoint::BaseUrl(server.uri()));
+    config.pacing = false;
+    let client = Client::new(1_400_000_000, "administrator", SecretKey::new("test-key").unwrap(), config).unwrap();
+    let message = BatchSendMsgRequest::new(Vec::new(), MsgBody::text("hi"));
+    (Fanout::new(client, &message, options).unwrap(), recorder, server)
+}
+
+#[tokio::test]
+async fn a_line_that_is_not_utf8_is_reported_and_the_lines_after_it_are_sent() {
+    let (fanout, recorder, _server) = recorder_fanout(FanoutOptions::default()).await;
+    let mut input: Vec<Vec<u8>> = (1..=5).map(|i| format!("v{i}").into_bytes()).collect();
+    input.push(b"bad\xff\xfe".to_vec());
+    input.extend((1..=5).map(|i| format!("w{i}\r").into_bytes()));
+    let report = fanout.run(stream::iter(input)).await;
+    assert_eq!((report.read, report.delivered, report.invalid), (11, 10, 1));
+    let bad = &report.failures[0];
+    assert_eq!((bad.line, bad.reason.as_str(), bad.status), (Some(6), "not UTF-8", Settled::Invalid));
+    assert_eq!(bad.user_id, "bad\u{fffd}\u{fffd}");
+    let sent = recorder.0.lock().unwrap();
+    for id in ["v1", "v5", "w1", "w5"] {
+        assert_eq!(sent.0.get(id), Some(&1), "{id} sent once");
+    }
+}
+
+#[tokio::test]
+async fn settled_entries_stream_out_while_the_fan_out_runs_and_the_report_keeps_only_counts() {
+    let (mut fanout, _recorder, _server) = recorder_fanout(FanoutOptions::default()).await;
+    let mut settled = fanout.stream_settled(1);
+    // 5,000 invalid lines and 5,000 duplicates around 100 good ones: far more than one batch.
+    let mut input: Vec<String> = (0..100).map(|i| format!("ok{i}")).collect();
+    input.extend((0..5_000).map(|i| format!("{i:0>40}")));
+    input.extend((0..5_000).map(|i| format!("ok{}", i % 100)));
+    let run = tokio::spawn(fanout.run(stream::iter(input)));
+    let mut received = Vec::new();
+    let mut batches = 0;
+    while let Some(batch) = settled.recv().await {
+        assert!(batch.len() <= tim_transport::fanout::SETTLED_BATCH);
+        batches += 1;
+        received.extend(batch);
+        // A slow reader: the engine waits for it instead of piling entries up.
+        tokio::task::yield_now().await;
+    }
+    let report = run.await.unwrap();
+    assert!(report.failures.is_empty() && report.duplicates.is_empty(), "streamed, not kept");
+    assert_eq!((report.read, report.delivered, report.invalid, report.duplicate_lines), (10_100, 100, 5_000, 5_000));
+    assert_eq!(received.len(), 10_000);
+    assert!(batches >= 10_000 / tim_transport::fanout::SETTLED_BATCH);
+    let lines: HashSet<u64> = received.iter().filter_map(|f| f.line).collect();
+    assert_eq!(lines.len(), 10_000, "every settled line once, with its number");
+    assert!(received.iter().all(|f| f.line.is_some_and(|line| line > 100)));
 }

@@ -5,6 +5,7 @@ use crate::pb;
 use crate::pb::fanout_event::Kind;
 use tim_model::ValidationErrors;
 use tim_model::c2c::BatchSendMsgRequest;
+use tim_transport::fanout::{Failure, Settled};
 use tim_transport::{FanoutProgress, FanoutReport};
 
 /// The message of a fan-out: `message` (of `FanoutStart`) with its `to_account` ignored, as a model request with
@@ -33,16 +34,39 @@ pub(crate) fn fanout_progress(progress: &FanoutProgress) -> pb::FanoutEvent {
             failed: progress.failed,
             duplicates: progress.duplicates,
             pending: progress.pending,
+            outcome_unknown: progress.outcome_unknown,
+            invalid: progress.invalid,
         })),
     }
+}
+
+/// Settled entries as one `FailureBatch` event: duplicates by their line, the others as recipient failures.
+pub(crate) fn failure_batch(settled: Vec<Failure>) -> pb::FanoutEvent {
+    let mut batch = pb::FailureBatch::default();
+    for failure in settled {
+        push_failure(&mut batch, failure);
+    }
+    pb::FanoutEvent { kind: Some(Kind::Failures(batch)) }
+}
+
+fn push_failure(batch: &mut pb::FailureBatch, failure: Failure) {
+    if failure.status == Settled::Duplicate {
+        batch.duplicates.push(failure.user_id);
+        return;
+    }
+    batch.failures.push(pb::RecipientFailure {
+        user_id: failure.user_id,
+        error_code: failure.code.unwrap_or(0),
+        reason: failure.reason,
+        outcome_unknown: failure.outcome_unknown,
+        line: if failure.status == Settled::Invalid { failure.line.unwrap_or(0) } else { 0 },
+    });
 }
 
 /// The end of a fan-out as events: the failed recipients, then the duplicate lines, in `FailureBatch`es of at
 /// most `batch` entries each (1 when 0), then one `FanoutReport`, always last.
 pub(crate) fn fanout_report_events(report: FanoutReport, batch: usize) -> Vec<pb::FanoutEvent> {
     let batch = batch.max(1);
-    let failed = report.failures.len() as u64;
-    let duplicates = report.duplicates.len() as u64;
     let entries = report.failures.len() + report.duplicates.len();
     let mut events = Vec::with_capacity(entries.div_ceil(batch) + 1);
     let mut current = pb::FailureBatch::default();
@@ -53,12 +77,7 @@ pub(crate) fn fanout_report_events(report: FanoutReport, batch: usize) -> Vec<pb
         }
     };
     for failure in report.failures {
-        current.failures.push(pb::RecipientFailure {
-            user_id: failure.user_id,
-            error_code: failure.code.unwrap_or(0),
-            reason: failure.reason,
-            outcome_unknown: failure.outcome_unknown,
-        });
+        push_failure(&mut current, failure);
         flush(&mut current, false);
     }
     for duplicate in report.duplicates {
@@ -70,11 +89,13 @@ pub(crate) fn fanout_report_events(report: FanoutReport, batch: usize) -> Vec<pb
         kind: Some(Kind::Report(pb::FanoutReport {
             read: report.read,
             delivered: report.delivered,
-            failed,
-            duplicates,
+            failed: report.failed,
+            duplicates: report.duplicate_lines,
             failed_by_code: report.failed_by_code.into_iter().collect(),
             chunks: report.chunks,
             cancelled: report.cancelled,
+            outcome_unknown: report.outcome_unknown,
+            invalid: report.invalid,
         })),
     });
     events

@@ -2,7 +2,9 @@
 //! round trips, error paths in both forms, and fan-out events.
 
 use super::elem::{element_to_pb, elements_from_pb};
-use super::{FromModel, IntoModel, fanout_message_path, fanout_progress, fanout_report_events, message_for_fanout};
+use super::{
+    FromModel, IntoModel, failure_batch, fanout_message_path, fanout_progress, fanout_report_events, message_for_fanout,
+};
 use crate::pb;
 use crate::pb::android_info::VivoClassification;
 use crate::pb::fanout_event::Kind;
@@ -1624,24 +1626,32 @@ fn a_fanout_message_has_no_recipients_and_paths_under_start_message() {
     assert_eq!(mapped, ["start.message.from_account", "start.message.msg_body"]);
 }
 
-/// A fan-out report with `failures` failed recipients (every other one with code 70107) and `duplicates`
-/// duplicate lines, next to 100 delivered.
+/// A fan-out report with `failures` failed recipients (every other one with code 70107, the second of unknown
+/// outcome) and `duplicates` duplicate lines, next to 100 delivered.
 fn report(failures: usize, duplicates: usize) -> tim_transport::FanoutReport {
+    use tim_transport::fanout::Settled;
     let failures: Vec<tim_transport::fanout::Failure> = (0..failures)
         .map(|i| tim_transport::fanout::Failure {
             user_id: format!("failed{i}"),
+            line: None,
+            status: if i == 1 { Settled::OutcomeUnknown } else { Settled::Failed },
             code: (i % 2 == 0).then_some(70107),
             reason: s("no such account"),
             outcome_unknown: i == 1,
         })
         .collect();
     let mut failed_by_code = BTreeMap::new();
-    for failure in &failures {
+    for failure in failures.iter().filter(|f| !f.outcome_unknown) {
         *failed_by_code.entry(failure.code.unwrap_or(0)).or_insert(0) += 1;
     }
+    let unknown = failures.iter().filter(|f| f.outcome_unknown).count() as u64;
     tim_transport::FanoutReport {
         read: 100 + (failures.len() + duplicates) as u64,
         delivered: 100,
+        failed: failures.len() as u64 - unknown,
+        outcome_unknown: unknown,
+        invalid: 0,
+        duplicate_lines: duplicates as u64,
         failed_by_code,
         failures,
         duplicates: (0..duplicates).map(|i| format!("dup{i}")).collect(),
@@ -1687,14 +1697,16 @@ fn fanout_reports_become_batches_of_the_requested_size_then_one_report() {
         pb::FanoutReport {
             read: 108,
             delivered: 100,
-            failed: 5,
+            failed: 4,
             duplicates: 3,
-            failed_by_code: HashMap::from([(70107, 3), (0, 2)]),
+            failed_by_code: HashMap::from([(70107, 3), (0, 1)]),
             chunks: 3,
             cancelled: false,
+            outcome_unknown: 1,
+            invalid: 0,
         }
     );
-    assert_eq!(report.read, report.delivered + report.failed + report.duplicates);
+    assert_eq!(report.read, report.delivered + report.failed + report.outcome_unknown + report.duplicates);
     assert_eq!(report.failed, report.failed_by_code.values().sum::<u64>());
 }
 
@@ -1711,7 +1723,9 @@ fn fanout_batches_hold_at_most_the_requested_size_whatever_it_is() {
             }));
             assert_eq!(batches.iter().map(|b| b.failures.len()).sum::<usize>(), failures);
             assert_eq!(batches.iter().map(|b| b.duplicates.len()).sum::<usize>(), duplicates);
-            assert_eq!((report.failed, report.duplicates), (failures as u64, duplicates as u64));
+            let unknown = u64::from(failures > 1);
+            assert_eq!((report.failed, report.duplicates), (failures as u64 - unknown, duplicates as u64));
+            assert_eq!(report.outcome_unknown, unknown);
         }
     }
     let (batches, report) =
@@ -1721,11 +1735,38 @@ fn fanout_batches_hold_at_most_the_requested_size_whatever_it_is() {
 }
 
 #[test]
+fn settled_batches_put_duplicates_apart_and_keep_the_line_of_invalid_entries() {
+    use tim_transport::fanout::{Failure, Settled};
+    let entry = |user_id: &str, line, status| Failure {
+        user_id: s(user_id),
+        line,
+        status,
+        code: None,
+        reason: s("why"),
+        outcome_unknown: status == Settled::OutcomeUnknown,
+    };
+    let event = failure_batch(vec![
+        entry("bad id", Some(3), Settled::Invalid),
+        entry("u1", Some(4), Settled::Duplicate),
+        entry("u2", None, Settled::OutcomeUnknown),
+    ]);
+    let Some(Kind::Failures(batch)) = event.kind else { panic!("{event:?}") };
+    assert_eq!(batch.duplicates, ["u1"]);
+    assert_eq!(
+        batch.failures.iter().map(|f| (f.user_id.as_str(), f.line)).collect::<Vec<_>>(),
+        [("bad id", 3), ("u2", 0)]
+    );
+    assert!(batch.failures[1].outcome_unknown);
+}
+
+#[test]
 fn fanout_progress_copies_the_counters() {
     let progress = tim_transport::FanoutProgress {
         read: 10,
         delivered: 6,
         failed: 1,
+        outcome_unknown: 1,
+        invalid: 1,
         duplicates: 2,
         pending: 1,
         failed_by_code: BTreeMap::from([(70107, 1)]),
@@ -1738,7 +1779,9 @@ fn fanout_progress_copies_the_counters() {
                 delivered: 6,
                 failed: 1,
                 duplicates: 2,
-                pending: 1
+                pending: 1,
+                outcome_unknown: 1,
+                invalid: 1,
             }))
         }
     );
