@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 mod emulator;
 mod inspect;
+mod recipients;
 mod remote;
 mod serve;
 mod sig;

@@ -4,17 +4,20 @@
 //! The connection flags are shared: `--sdkappid`, `--admin`, `--key` and one of `--region` / `--base-url`, each also
 //! read from the environment (`TIM_SDKAPPID`, `TIM_ADMIN`, `TIM_SECRET_KEY`, `TIM_REGION`, `TIM_BASE_URL`).
 
+use crate::recipients::{self, ReadError};
 use crate::{Failure, print_line};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use std::io::{IsTerminal as _, Read as _};
+use std::io::{IsTerminal as _, Read as _, Write as _};
 use std::path::PathBuf;
 use std::time::Duration;
+use tim_model::api::TypedRequest as _;
 use tim_model::c2c::BatchSendMsgRequest;
+use tim_model::command::{CommandId, Rate};
 use tim_model::{MsgBody, UserId};
 use tim_sig::SecretKey;
-use tim_transport::{Client, ClientConfig, Endpoint, Fanout, FanoutOptions, Region};
-use tokio::io::AsyncBufReadExt as _;
+use tim_transport::fanout::Failure as Settled;
+use tim_transport::{Client, ClientConfig, Endpoint, Fanout, FanoutOptions, FanoutReport, Region};
 
 /// Who is calling and where.
 #[derive(Debug, Args)]
@@ -60,11 +63,44 @@ impl ConnectionArgs {
     }
 }
 
+/// How calls are paced: the same quota settings as `tim serve`'s `[quotas]`.
+#[derive(Debug, Args)]
+pub(crate) struct PacingArgs {
+    /// A command's call rate, for apps that bought more quota than Tencent's default: `COMMAND=N/s` or
+    /// `COMMAND=N/day` (for example `openim/batchsendmsg=500/s`); repeat for several commands.
+    #[arg(long = "quota", value_name = "COMMAND=RATE")]
+    quotas: Vec<String>,
+    /// batchsendmsg's recipients per minute [default: Tencent's 12,000].
+    #[arg(long, value_name = "N")]
+    recipients_per_minute: Option<u32>,
+    /// Do not pace calls to the quotas (when the app's quota is paced elsewhere).
+    #[arg(long, conflicts_with_all = ["quotas", "recipients_per_minute"])]
+    no_pacing: bool,
+}
+
+impl PacingArgs {
+    fn apply(&self, config: &mut ClientConfig) -> Result<(), Failure> {
+        let mut rates = Vec::with_capacity(self.quotas.len());
+        for entry in &self.quotas {
+            let (command, rate) = entry.split_once('=').ok_or_else(|| {
+                Failure(format!("--quota {entry:?}: expected COMMAND=RATE, like openim/sendmsg=500/s"))
+            })?;
+            rates.push((command.trim(), rate.trim()));
+        }
+        config.quota_overrides = tim_transport::config::quota_overrides(rates, self.recipients_per_minute)
+            .map_err(|reason| Failure(format!("--quota: {reason}")))?;
+        config.pacing = !self.no_pacing;
+        Ok(())
+    }
+}
+
 /// Arguments of `tim call`.
 #[derive(Debug, Args)]
 pub(crate) struct CallArgs {
     #[command(flatten)]
     connection: ConnectionArgs,
+    #[command(flatten)]
+    pacing: PacingArgs,
     /// The command, for example `openim/sendmsg` (`tim commands` lists all 143).
     command: String,
     /// The JSON body, or `-` to read it from standard input [default: `{}`].
@@ -85,15 +121,15 @@ pub(crate) struct FanoutArgs {
     /// The sender account [default: the admin].
     #[arg(long, value_name = "ACCOUNT")]
     from: Option<String>,
-    /// Where to write the JSON report.
+    /// Where to write the report, as JSON Lines: one line per recipient that was not delivered (failed, of unknown
+    /// outcome, invalid or duplicate), written as each is settled, then a summary line [default: standard output].
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
     /// batchsendmsg calls in flight at once.
     #[arg(long, default_value_t = tim_transport::fanout::DEFAULT_FANOUT_CONCURRENCY)]
     concurrency: usize,
-    /// Do not pace calls to the quotas (when the app's quota is paced elsewhere).
-    #[arg(long)]
-    no_pacing: bool,
+    #[command(flatten)]
+    pacing: PacingArgs,
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
@@ -116,100 +152,235 @@ pub(crate) fn call(args: &CallArgs) -> Result<(), Failure> {
     let body: serde_json::Value =
         serde_json::from_str(&body).map_err(|e| Failure(format!("the body is not JSON: {e}")))?;
     let answer = runtime()?.block_on(async {
-        let client = args.connection.client(|_| {})?;
+        let mut applied = None;
+        let client = args.connection.client(|settings| applied = Some(args.pacing.apply(settings)))?;
+        applied.unwrap_or(Ok(()))?;
         client.call_json(&args.command, body).await.map_err(Failure::from)
     })?;
     print_line(&serde_json::to_string_pretty(&answer).unwrap_or_default())
 }
 
-/// Sends one text to every recipient of a file, with a progress bar on a terminal and a JSON report at the end.
+/// The summary line of a report: the counts of every kind of line, and what was not read.
+#[derive(Debug, serde::Serialize)]
+struct Summary<'a> {
+    #[serde(flatten)]
+    report: &'a FanoutReport,
+    /// The first line not read, after a cancellation (the lines from there on were never sent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    not_read_from_line: Option<u64>,
+    /// Why the input ended early, when it could not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    read_error: Option<String>,
+}
+
+/// Where the report goes: a file or standard output.
+type ReportSink = Box<dyn std::io::Write + Send>;
+
+/// Sends one text to every recipient of a file, with a progress bar on a terminal and a JSON Lines report written
+/// as recipients are settled.
 pub(crate) fn fanout(args: &FanoutArgs) -> Result<(), Failure> {
     let mut message = BatchSendMsgRequest::new(Vec::new(), MsgBody::text(args.text.as_str()));
     if let Some(from) = &args.from {
         message.from_account = Some(UserId::new(from.as_str()).map_err(|e| Failure(format!("--from {e}")))?);
     }
-    let report = runtime()?.block_on(async {
-        let client = args.connection.client(|config| config.pacing = !args.no_pacing)?;
-        let options = FanoutOptions { concurrency: args.concurrency.max(1), ..FanoutOptions::default() };
-        let fanout = Fanout::new(client, &message, options)?;
-        let cancel = fanout.cancel_handle();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                cancel.cancel();
-            }
-        });
-        let bar = progress_bar(fanout.progress());
-        let report = if args.recipients.as_os_str() == "-" {
-            let lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
-            fanout.run(lines_stream(lines)).await
-        } else {
-            let file = tokio::fs::File::open(&args.recipients)
-                .await
-                .map_err(|e| Failure(format!("cannot open {}: {e}", args.recipients.display())))?;
-            fanout.run(lines_stream(tokio::io::BufReader::new(file).lines())).await
-        };
-        if let Some(bar) = bar {
-            bar.finish_and_clear();
-        }
-        Ok::<_, Failure>(report)
-    })?;
-    let json = serde_json::to_string_pretty(&report).unwrap_or_default();
-    if let Some(path) = &args.report {
-        std::fs::write(path, json.as_bytes()).map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;
+    let sink: ReportSink = match &args.report {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+    };
+    let read_error = ReadError::default();
+    let (report, mut sink) = runtime()?.block_on(run_fanout(args, &message, sink, &read_error))?;
+    let read_error = read_error.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+    let not_read_from_line = report.cancelled.then_some(report.read + 1);
+    let summary = Summary { report: &report, not_read_from_line, read_error: read_error.clone() };
+    let line = serde_json::json!({ "summary": summary });
+    writeln!(sink, "{line}")
+        .and_then(|()| sink.flush())
+        .map_err(|e| Failure(format!("cannot write the report: {e}")))?;
+    drop(sink);
+    let summary_text = summary_line(&report, not_read_from_line);
+    if args.report.is_some() {
+        print_line(&summary_text)?;
+    } else {
+        eprintln_always(&summary_text);
     }
-    let failed: u64 = report.failed_by_code.values().sum();
-    print_line(&format!(
-        "delivered {} of {} recipients; {failed} failed {:?}; {} duplicate lines{}",
-        report.delivered,
-        report.read,
-        report.failed_by_code,
-        report.duplicates.len(),
-        if report.cancelled { "; cancelled" } else { "" }
-    ))?;
-    if args.report.is_none() {
-        print_line(&json)?;
+    if let Some(error) = read_error {
+        return Err(Failure(format!("{error}; the lines after it were not read")));
     }
-    if failed > 0 || report.cancelled {
-        return Err(Failure(format!("{failed} recipients were not delivered")));
+    let undelivered = report.failed + report.outcome_unknown + report.invalid;
+    if undelivered > 0 || report.cancelled {
+        let cancelled = if report.cancelled { "; the fan-out was cancelled" } else { "" };
+        return Err(Failure(format!("{undelivered} recipients were not delivered{cancelled}")));
     }
     Ok(())
 }
 
-/// Lines of a reader as a stream; a read error ends the input (and is logged).
-fn lines_stream<R: tokio::io::AsyncBufRead + Unpin>(
-    lines: tokio::io::Lines<R>,
-) -> impl futures_util::Stream<Item = String> + Unpin {
-    Box::pin(futures_util::stream::unfold(lines, |mut lines| async move {
-        match lines.next_line().await {
-            Ok(Some(line)) => Some((line, lines)),
-            Ok(None) => None,
-            Err(error) => {
-                tracing::error!(%error, "cannot read the recipients; stopping the input there");
-                None
+async fn run_fanout(
+    args: &FanoutArgs,
+    message: &BatchSendMsgRequest,
+    mut sink: ReportSink,
+    read_error: &ReadError,
+) -> Result<(FanoutReport, ReportSink), Failure> {
+    let mut applied = None;
+    let client = args.connection.client(|settings| applied = Some(args.pacing.apply(settings)))?;
+    applied.unwrap_or(Ok(()))?;
+    let options = FanoutOptions { concurrency: args.concurrency.max(1), ..FanoutOptions::default() };
+    let quota = client.pacer().quota(CommandId::BatchSendMsg);
+    let paced = !client.pacer().is_unlimited();
+    let mut fanout = Fanout::new(client, message, options)?;
+    stop_on_signals(fanout.cancel_handle())?;
+    let stdin = args.recipients.as_os_str() == "-";
+    let input: Box<dyn tokio::io::AsyncRead + Unpin + Send> = if stdin {
+        Box::new(tokio::io::stdin())
+    } else {
+        Box::new(
+            tokio::fs::File::open(&args.recipients)
+                .await
+                .map_err(|e| Failure(format!("cannot open {}: {e}", args.recipients.display())))?,
+        )
+    };
+    let total = if stdin { None } else { recipients::count_lines(&args.recipients).await.ok() };
+    if paced {
+        eprintln_always(&pace_estimate(quota, total));
+    }
+    let bar = progress_bar(fanout.progress(), total);
+    // Settled recipients go to the report as they happen, so nothing is held until the end.
+    let mut settled = fanout.stream_settled(4);
+    let writer = tokio::task::spawn_blocking(move || {
+        let mut result = Ok(());
+        while let Some(batch) = settled.blocking_recv() {
+            if result.is_ok() {
+                result = write_settled(&mut sink, &batch);
             }
         }
-    }))
+        (sink, result)
+    });
+    let name = if stdin { "standard input".to_owned() } else { args.recipients.display().to_string() };
+    let report = fanout.run(recipients::lines(input, name, read_error.clone())).await;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let (sink, written) = writer.await.map_err(|e| Failure(format!("the report writer failed: {e}")))?;
+    written.map_err(|e| Failure(format!("cannot write the report: {e}")))?;
+    Ok((report, sink))
 }
 
-/// A progress bar fed by the fan-out's counters, on a terminal only.
-fn progress_bar(mut progress: tokio::sync::watch::Receiver<tim_transport::FanoutProgress>) -> Option<ProgressBar> {
+/// One line a person reads: every kind of line counted.
+fn summary_line(report: &FanoutReport, not_read_from_line: Option<u64>) -> String {
+    let mut text = format!(
+        "delivered {} of {} lines; {} failed {:?}; {} outcome unknown (check before sending again); {} invalid; \
+         {} duplicate",
+        report.delivered,
+        report.read,
+        report.failed,
+        report.failed_by_code,
+        report.outcome_unknown,
+        report.invalid,
+        report.duplicate_lines
+    );
+    if let Some(line) = not_read_from_line {
+        text.push_str(&format!("; cancelled: lines from {line} on were not read"));
+    }
+    text
+}
+
+/// Writes settled recipients as JSON Lines and flushes, so a crash loses at most the batch being written.
+fn write_settled(sink: &mut ReportSink, batch: &[Settled]) -> std::io::Result<()> {
+    for failure in batch {
+        serde_json::to_writer(&mut *sink, failure)?;
+        sink.write_all(b"\n")?;
+    }
+    sink.flush()
+}
+
+/// Ctrl-C and SIGTERM stop the fan-out the same way: no new batch, the report written with `cancelled`. The
+/// handlers are in place when this returns, so a signal from then on is never the default exit.
+fn stop_on_signals(cancel: tim_transport::CancelHandle) -> Result<(), Failure> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let cannot = |e: std::io::Error| Failure(format!("cannot handle signals: {e}"));
+        let mut terminate = signal(SignalKind::terminate()).map_err(cannot)?;
+        let mut interrupt = signal(SignalKind::interrupt()).map_err(cannot)?;
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = terminate.recv() => {}
+                _ = interrupt.recv() => {}
+            }
+            eprintln_always("stopping: no new batch is sent; the report is being written");
+            cancel.cancel();
+        });
+    }
+    #[cfg(not(unix))]
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln_always("stopping: no new batch is sent; the report is being written");
+            cancel.cancel();
+        }
+    });
+    Ok(())
+}
+
+/// How long a run takes at batchsendmsg's quota, said at the start of a paced fan-out.
+fn pace_estimate(quota: tim_model::command::Quota, total: Option<u64>) -> String {
+    let batch = tim_model::validate::MAX_BATCH_RECIPIENTS as u64;
+    let per_minute_by_calls = match quota.calls {
+        Rate::PerSecond(n) => u64::from(n) * 60 * batch,
+        Rate::PerDay(n) => u64::from(n) * batch / 1_440,
+    };
+    let per_minute = quota.recipients_per_minute.map_or(per_minute_by_calls, u64::from).min(per_minute_by_calls).max(1);
+    let command = BatchSendMsgRequest::command().short_path();
+    match total {
+        Some(total) => format!(
+            "paced to {command}'s quota of {per_minute} recipients a minute: {total} lines take about {} \
+             (--recipients-per-minute and --quota set the quota your app bought)",
+            human_duration(total.saturating_mul(60) / per_minute)
+        ),
+        None => format!("paced to {command}'s quota of {per_minute} recipients a minute"),
+    }
+}
+
+fn human_duration(seconds: u64) -> String {
+    match seconds {
+        0..60 => format!("{seconds} s"),
+        60..3_600 => format!("{} min {} s", seconds / 60, seconds % 60),
+        _ => format!("{} h {} min", seconds / 3_600, seconds % 3_600 / 60),
+    }
+}
+
+/// Said to the person running the command, on standard error.
+#[allow(clippy::print_stderr)]
+fn eprintln_always(text: &str) {
+    eprintln!("{text}");
+}
+
+/// A progress bar fed by the fan-out's counters, on a terminal only: with the file's line count as its total, it
+/// shows the rate and the time left.
+fn progress_bar(
+    mut progress: tokio::sync::watch::Receiver<tim_transport::FanoutProgress>,
+    total: Option<u64>,
+) -> Option<ProgressBar> {
     if !std::io::stderr().is_terminal() {
         return None;
     }
-    let bar = ProgressBar::new_spinner();
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
+    let (bar, template) = match total {
+        Some(total) => {
+            (ProgressBar::new(total), "{bar:30} {pos}/{len} lines · {per_sec} · ETA {eta} · {elapsed_precise} · {msg}")
+        }
+        None => (ProgressBar::new_spinner(), "{spinner} {elapsed_precise} {msg}"),
+    };
+    bar.set_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_spinner()));
     bar.enable_steady_tick(Duration::from_millis(200));
     let shown = bar.clone();
     tokio::spawn(async move {
         while progress.changed().await.is_ok() {
             let now = progress.borrow().clone();
-            let failed: u64 = now.failed_by_code.values().sum();
+            // Settled lines count as done: delivered, failed, unknown, invalid or duplicate.
+            shown.set_position(now.read - now.pending);
             shown.set_message(format!(
-                "read {} · delivered {} · failed {failed} · pending {} · duplicates {}",
-                now.read, now.delivered, now.pending, now.duplicates
+                "delivered {} · failed {} · unknown {} · invalid {} · duplicates {} · pending {}",
+                now.delivered, now.failed, now.outcome_unknown, now.invalid, now.duplicates, now.pending
             ));
         }
     });

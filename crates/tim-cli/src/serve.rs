@@ -153,14 +153,21 @@ async fn upstream(config: &ServeConfig) -> Result<Upstream, Failure> {
                 .map_err(|e| Failure(format!("cannot listen on {listen} for the embedded emulator: {e}")))?;
             let running = emulator.serve(listener)?;
             let mut settings = client_config(Endpoint::BaseUrl(running.base_url()));
-            if !*quotas {
+            // An emulator without quotas needs no pacing, unless quotas were configured: those are honoured, as
+            // they would be against Tencent, so a run on the emulator shows the real pace.
+            if !*quotas && config.quota_overrides.is_empty() {
                 settings.pacing = false;
             }
+            let pacing = match (settings.pacing, config.quota_overrides.is_empty()) {
+                (false, _) => "pacing off",
+                (true, true) => "paced to Tencent's default quotas",
+                (true, false) => "paced to the configured quotas",
+            };
             let client = Client::new(*sdkappid, tim_emulator::DEFAULT_ADMIN, SecretKey::new(key)?, settings)?;
             let lines = vec![
                 format!(
                     "no Tencent credentials given: running on the embedded emulator at {} (sdkappid {sdkappid}, \
-                     admin {}, {}accounts created on first use, quotas {}); \
+                     admin {}, {}accounts created on first use, quotas {}, {pacing}); \
                      set TIM_SDKAPPID, TIM_SECRET_KEY and TIM_REGION to use Tencent Cloud Chat",
                     running.base_url(),
                     tim_emulator::DEFAULT_ADMIN,

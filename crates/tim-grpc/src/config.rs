@@ -48,7 +48,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
-use tim_model::command::{self, CommandId, Quota, Rate};
+use tim_model::command::{CommandId, Quota};
 
 /// Where the gateway listens unless configured.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:50051";
@@ -335,19 +335,10 @@ impl FileConfig {
             callers.push(Caller::with_token("dev", DEV_TOKEN));
         }
 
-        let mut quota_overrides = HashMap::new();
-        for (path, rate) in &self.quotas.rates {
-            let command = command::find(path).ok_or_else(|| format!("[quotas]: {path:?} is not a REST command"))?;
-            let mut quota = command.quota;
-            quota.calls = Rate::parse(rate).map_err(|reason| format!("[quotas] {path}: {rate:?}: {reason}"))?;
-            quota_overrides.insert(command.id, quota);
-        }
-        if let Some(per_minute) = self.quotas.batchsendmsg_recipients_per_minute {
-            let id = CommandId::BatchSendMsg;
-            let mut quota = quota_overrides.get(&id).copied().unwrap_or(id.command().quota);
-            quota.recipients_per_minute = Some(per_minute);
-            quota_overrides.insert(id, quota);
-        }
+        let rates = self.quotas.rates.iter().map(|(path, rate)| (path.as_str(), rate.as_str()));
+        let quota_overrides =
+            tim_transport::config::quota_overrides(rates, self.quotas.batchsendmsg_recipients_per_minute)
+                .map_err(|reason| format!("[quotas] {reason}"))?;
         let limits = &self.limits;
         Ok(ServeConfig {
             listen,

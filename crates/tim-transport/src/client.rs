@@ -6,6 +6,7 @@
 
 use crate::config::{ClientConfig, WallClock};
 use crate::error::{BuildError, Error};
+use crate::fanout::CancelHandle;
 use crate::http::HttpClient;
 use crate::pacing::Pacer;
 use crate::retry::{Counters, Operation, RetryBudget, RetryPolicy, TransportStats, execute};
@@ -192,6 +193,29 @@ impl Client {
     /// pacing (counting `recipients` for quotas counted in recipients) and retries; returns the answer's body when
     /// its `ErrorCode` is 0. For callers that serialize themselves, like the fan-out engine.
     pub async fn send_bytes(&self, command: &'static Command, body: Bytes, recipients: u32) -> Result<Bytes, Error> {
+        self.send(command, body, recipients, None).await
+    }
+
+    /// [`Client::send_bytes`], stopped by `cancel` while it waits for its quota or a backoff: before anything
+    /// left it ends in [`Error::NotSent`]; after an attempt that may have acted, in [`Error::OutcomeUnknown`].
+    /// An attempt already on its way is never interrupted.
+    pub async fn send_bytes_unless_cancelled(
+        &self,
+        command: &'static Command,
+        body: Bytes,
+        recipients: u32,
+        cancel: &CancelHandle,
+    ) -> Result<Bytes, Error> {
+        self.send(command, body, recipients, Some(cancel)).await
+    }
+
+    async fn send(
+        &self,
+        command: &'static Command,
+        body: Bytes,
+        recipients: u32,
+        cancel: Option<&CancelHandle>,
+    ) -> Result<Bytes, Error> {
         self.ensure_refresher();
         let inner = &*self.inner;
         let operation = Operation {
@@ -203,6 +227,7 @@ impl Client {
             deadline: Instant::now() + inner.operation_timeout,
             stats: &inner.stats,
             wall: &inner.wall,
+            cancel,
         };
         execute(operation, |refresh_sig, departure| {
             let body = body.clone();

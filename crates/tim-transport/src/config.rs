@@ -133,6 +133,30 @@ pub const DEFAULT_POOL_MAX_IDLE_PER_HOST: usize = 256;
 /// How long an idle pooled connection is kept unless configured.
 pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(50);
 
+/// Quota overrides as configuration writes them: `(command, rate)` pairs (`"openim/sendmsg"`, `"500/s"` or
+/// `"N/day"`) replacing those commands' call rates, and batchsendmsg's recipients per minute. The one parser of
+/// quota settings: `tim serve`'s `[quotas]` and the `--quota` flags of `tim call` and `tim fanout` both use it.
+/// The error names the setting that is wrong.
+pub fn quota_overrides<'a>(
+    rates: impl IntoIterator<Item = (&'a str, &'a str)>,
+    batchsendmsg_recipients_per_minute: Option<u32>,
+) -> Result<HashMap<CommandId, Quota>, String> {
+    let mut overrides = HashMap::new();
+    for (path, rate) in rates {
+        let command = tim_model::command::find(path).ok_or_else(|| format!("{path:?} is not a REST command"))?;
+        let mut quota = command.quota;
+        quota.calls = tim_model::command::Rate::parse(rate).map_err(|reason| format!("{path}: {rate:?}: {reason}"))?;
+        overrides.insert(command.id, quota);
+    }
+    if let Some(per_minute) = batchsendmsg_recipients_per_minute {
+        let id = CommandId::BatchSendMsg;
+        let mut quota = overrides.get(&id).copied().unwrap_or(id.command().quota);
+        quota.recipients_per_minute = Some(per_minute);
+        overrides.insert(id, quota);
+    }
+    Ok(overrides)
+}
+
 /// The wall clock, in UNIX milliseconds: what the client signs UserSigs with and measures the calendar-second
 /// dedupe windows by. [`system_wall_clock`] unless a test injects its own.
 pub type WallClock = std::sync::Arc<dyn Fn() -> u64 + Send + Sync>;

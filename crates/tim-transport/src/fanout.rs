@@ -171,6 +171,17 @@ impl CancelHandle {
     pub fn is_cancelled(&self) -> bool {
         self.flag.load(Ordering::SeqCst)
     }
+
+    /// Waits until cancellation is asked.
+    pub async fn cancelled(&self) {
+        let notified = self.notify.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if self.is_cancelled() {
+            return;
+        }
+        notified.await;
+    }
 }
 
 /// One message to many recipients.
@@ -316,8 +327,11 @@ impl Fanout {
                 let client = self.client.clone();
                 let recipients = chunk.len() as u32;
                 let body = chunk.body.clone();
+                let cancel = self.cancel.clone();
                 in_flight.spawn(async move {
-                    let result = client.send_bytes(BatchSendMsgRequest::command(), body, recipients).await;
+                    // A chunk still waiting for its quota when the fan-out is cancelled is not sent at all.
+                    let command = BatchSendMsgRequest::command();
+                    let result = client.send_bytes_unless_cancelled(command, body, recipients, &cancel).await;
                     (chunk, result)
                 });
             }
@@ -697,6 +711,12 @@ impl Run {
                         None => (code, class),
                     };
                     self.again_or_fail(&id, round, rounds, code, class, &info);
+                }
+            }
+            Err(Error::NotSent { reason, .. }) => {
+                // Cancelled before it left: nothing was sent.
+                for (id, _) in chunk.recipients() {
+                    self.fail(id.into_owned(), None, format!("not sent: {reason}"), false);
                 }
             }
             Err(error @ Error::Connect { .. }) => {

@@ -27,6 +27,7 @@
 use crate::config::WallClock;
 use crate::departure::{Departure, Left};
 use crate::error::Error;
+use crate::fanout::CancelHandle;
 use crate::http::Attempt;
 use crate::pacing::Pacer;
 use bytes::Bytes;
@@ -141,6 +142,20 @@ pub(crate) struct Operation<'a> {
     pub(crate) stats: &'a Counters,
     /// The wall clock in UNIX milliseconds, for the calendar-second dedupe windows.
     pub(crate) wall: &'a WallClock,
+    /// Stops the operation while it waits (for its quota or a backoff), never during an attempt.
+    pub(crate) cancel: Option<&'a CancelHandle>,
+}
+
+/// Runs `wait` unless `cancel` is asked first (`None` then).
+async fn unless_cancelled<F: Future>(cancel: Option<&CancelHandle>, wait: F) -> Option<F::Output> {
+    match cancel {
+        None => Some(wait.await),
+        Some(cancel) if cancel.is_cancelled() => None,
+        Some(cancel) => tokio::select! {
+            output = wait => Some(output),
+            () = cancel.cancelled() => None,
+        },
+    }
 }
 
 /// What a client's calls did, counted since it was built (shared by its clones).
@@ -216,12 +231,20 @@ where
     let idempotency = op.command.idempotency;
     let unknown =
         |last: Error, why: &'static str| Error::OutcomeUnknown { command: op.command.path, why, last: Box::new(last) };
+    let cancelled = |acted: bool, previous: Option<Error>| match (acted, previous) {
+        (true, Some(last)) => unknown(last, "cancelled before the retry could leave"),
+        _ => Error::NotSent { command: op.command.path, reason: "the operation was cancelled".to_owned() },
+    };
     loop {
         let departure = match acted.map(|left| (left, idempotency.retry_window(left.wall_ms))) {
             Some((left, window @ RetryWindow::Within { until_unix_ms, .. })) => {
                 let now_wall = (op.wall)();
                 let latest = Instant::now() + Duration::from_millis(until_unix_ms.saturating_sub(now_wall));
-                match op.pacer.acquire_ahead(op.command.id, op.recipients, latest).await {
+                let reserved = op.pacer.acquire_ahead(op.command.id, op.recipients, latest);
+                let Some(reserved) = unless_cancelled(op.cancel, reserved).await else {
+                    return Err(cancelled(true, previous.take()));
+                };
+                match reserved {
                     Ok(wait) => op.stats.waited(wait),
                     Err(_) => {
                         let last =
@@ -236,7 +259,11 @@ where
                 return Err(unknown(last, "a repeat could act twice"));
             }
             None | Some((_, RetryWindow::Always)) => {
-                op.stats.waited(op.pacer.acquire(op.command.id, op.recipients).await);
+                let Some(waited) = unless_cancelled(op.cancel, op.pacer.acquire(op.command.id, op.recipients)).await
+                else {
+                    return Err(cancelled(acted.is_some(), previous.take()));
+                };
+                op.stats.waited(waited);
                 Departure::open(op.wall.clone())
             }
         };
@@ -277,7 +304,9 @@ where
         if attempts >= op.policy.max_attempts || resume >= op.deadline || !op.budget.spend() {
             return Err(if acted.is_some() { unknown(last, "out of retries") } else { last });
         }
-        tokio::time::sleep_until(resume).await;
+        if unless_cancelled(op.cancel, tokio::time::sleep_until(resume)).await.is_none() {
+            return Err(cancelled(acted.is_some(), Some(last)));
+        }
         if let Some(left) = acted {
             // Cheap early answer; the reservation and the body check the window again as the retry leaves.
             let elapsed = Instant::now().saturating_duration_since(left.at).as_secs_f64();

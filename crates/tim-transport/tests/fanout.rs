@@ -330,3 +330,32 @@ async fn settled_entries_stream_out_while_the_fan_out_runs_and_the_report_keeps_
     assert_eq!(lines.len(), 10_000, "every settled line once, with its number");
     assert!(received.iter().all(|f| f.line.is_some_and(|line| line > 100)));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_fan_out_does_not_wait_for_the_quota_of_chunks_that_never_left() {
+    // 60 recipients a minute: the first chunk of 500 leaves at once, the second would wait minutes for its quota.
+    let server = MockServer::start().await;
+    let recorder = std::sync::Arc::new(Recorder::default());
+    Mock::given(method("POST")).respond_with(SharedResponder(recorder.clone())).mount(&server).await;
+    let mut config = ClientConfig::new(Endpoint::BaseUrl(server.uri()));
+    config.quota_overrides.insert(
+        tim_model::command::CommandId::BatchSendMsg,
+        tim_model::command::Quota {
+            calls: tim_model::command::Rate::PerSecond(200),
+            recipients_per_minute: Some(60),
+            min_interval_ms: None,
+        },
+    );
+    let client = Client::new(1_400_000_000, "administrator", SecretKey::new("test-key").unwrap(), config).unwrap();
+    let message = BatchSendMsgRequest::new(Vec::new(), MsgBody::text("hi"));
+    let fanout = Fanout::new(client, &message, FanoutOptions::default()).unwrap();
+    let (cancel, mut progress) = (fanout.cancel_handle(), fanout.progress());
+    let running = tokio::spawn(fanout.run(stream::iter((0..1_000).map(|i| format!("q{i}")))));
+    progress.wait_for(|now| now.delivered == 500).await.unwrap();
+    cancel.cancel();
+    let report = running.await.unwrap();
+    assert!(report.cancelled);
+    assert_eq!((report.delivered, report.failed, report.outcome_unknown), (500, 500, 0));
+    assert!(report.failures.iter().all(|f| f.reason.contains("cancelled") && !f.outcome_unknown));
+    assert_eq!(recorder.0.lock().unwrap().1.len(), 1, "only the first chunk was sent");
+}

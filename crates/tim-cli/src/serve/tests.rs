@@ -49,6 +49,30 @@ fn flags_override_the_environment_which_overrides_the_file() {
 }
 
 #[tokio::test]
+async fn configured_quotas_are_honoured_on_the_embedded_emulator() {
+    use tim_model::command::{CommandId, Rate};
+    let dir = std::env::temp_dir().join(format!("tim-serve-quotas-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("tim.toml");
+    std::fs::write(&file, "[quotas]\nbatchsendmsg_recipients_per_minute = 60000\n\"openim/sendmsg\" = \"500/s\"\n")
+        .unwrap();
+    let env = |_: &str| None;
+    let config = load(&args(&["--config", file.to_str().unwrap()]), &env).unwrap();
+    let configured = upstream(&config).await.unwrap();
+    let pacer = configured.client.pacer();
+    assert!(!pacer.is_unlimited(), "configured quotas are paced even though the emulator enforces none");
+    assert_eq!(pacer.quota(CommandId::BatchSendMsg).recipients_per_minute, Some(60_000));
+    assert_eq!(pacer.quota(CommandId::SendMsg).calls, Rate::PerSecond(500));
+    assert!(configured.lines[0].contains("paced to the configured quotas"), "{}", configured.lines[0]);
+    // Without configured quotas, the emulator without quotas is not paced.
+    let config = load(&args(&[]), &env).unwrap();
+    let plain = upstream(&config).await.unwrap();
+    assert!(plain.client.pacer().is_unlimited());
+    assert!(plain.lines[0].contains("pacing off"), "{}", plain.lines[0]);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
 async fn serves_on_the_embedded_emulator_announces_itself_and_stops_cleanly() {
     let env = |name: &str| match name {
         "TIM_LISTEN" | "TIM_METRICS_LISTEN" => Some("127.0.0.1:0".to_owned()),

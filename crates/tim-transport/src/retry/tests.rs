@@ -94,6 +94,7 @@ async fn run(
         deadline: Instant::now() + Duration::from_secs(60),
         stats: &super::Counters::default(),
         wall: &wall,
+        cancel: None,
     };
     execute(op, |refresh, departure| {
         let script = Arc::clone(script);
