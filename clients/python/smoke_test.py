@@ -399,15 +399,15 @@ class Smoke:
         result = self.fanout_result
         require(result is not None and result["report"] is not None, "skipped: the fan-out gave no report")
         report = result["report"]
-        expected = {"read": result["lines"], "delivered": result["valid"], "failed": len(result["invalid"]),
-                    "duplicates": len(result["duplicates"])}
+        expected = {"read": result["lines"], "delivered": result["valid"], "failed": 0, "outcome_unknown": 0,
+                    "invalid": len(result["invalid"]), "duplicates": len(result["duplicates"])}
         got = {name: getattr(report, name) for name in expected}
         require(got == expected, f"report {got}, expected {expected} (failed_by_code {dict(report.failed_by_code)})")
         require(not report.cancelled, "report says cancelled")
         require(sum(report.failed_by_code.values()) == report.failed,
                 f"failed_by_code {dict(report.failed_by_code)} does not add up to failed {report.failed}")
-        return (f"read {report.read}, delivered {report.delivered} (= 20,000 - 2 invalid), failed {report.failed}, "
-                f"duplicates {report.duplicates}, chunks {report.chunks}, failed_by_code "
+        return (f"read {report.read}, delivered {report.delivered} (= 20,000 - 2 invalid), invalid {report.invalid}, "
+                f"failed {report.failed}, duplicates {report.duplicates}, chunks {report.chunks}, failed_by_code "
                 f"{dict(report.failed_by_code)}")
 
     def fanout_failures(self):
@@ -419,7 +419,9 @@ class Smoke:
                 f"exactly the 2 invalid UserIDs {result['invalid']}")
         require(sorted(result["duplicate_lines"]) == sorted(result["duplicates"]),
                 f"duplicates listed {sorted(result['duplicate_lines'])}, expected {sorted(result['duplicates'])}")
-        reasons = "; ".join(f"{f.user_id[:12]}...: code {f.error_code}, {f.reason!r}" for f in result["failures"])
+        lines = sorted(f.line for f in result["failures"])
+        require(all(line > 0 for line in lines), f"invalid entries carry their line numbers: {lines}")
+        reasons = "; ".join(f"{f.user_id[:12]}... line {f.line}: {f.reason!r}" for f in result["failures"])
         return f"failures list the 2 invalid UserIDs ({reasons}); duplicates list the 5 repeated lines"
 
     def fanout_stored(self):
