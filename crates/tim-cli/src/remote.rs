@@ -332,10 +332,11 @@ fn pace_estimate(quota: tim_model::command::Quota, total: Option<u64>) -> String
     let per_minute = quota.recipients_per_minute.map_or(per_minute_by_calls, u64::from).min(per_minute_by_calls).max(1);
     let command = BatchSendMsgRequest::command().short_path();
     match total {
+        // A full bucket lets a minute's worth go at once; the rest follows at the quota's pace.
         Some(total) => format!(
             "paced to {command}'s quota of {per_minute} recipients a minute: {total} lines take about {} \
              (--recipients-per-minute and --quota set the quota your app bought)",
-            human_duration(total.saturating_mul(60) / per_minute)
+            human_duration(total.saturating_sub(per_minute).saturating_mul(60) / per_minute)
         ),
         None => format!("paced to {command}'s quota of {per_minute} recipients a minute"),
     }
