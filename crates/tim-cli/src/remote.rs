@@ -387,3 +387,38 @@ fn progress_bar(
     });
     Some(bar)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser as _;
+
+    fn call_args(extra: &[&str]) -> Result<CallArgs, clap::Error> {
+        let base = ["tim", "call", "--sdkappid", "1", "--admin", "a", "--key", "k", "--base-url", "http://127.0.0.1:1"];
+        let cli = crate::Cli::try_parse_from(base.iter().chain(extra).chain(&["openim/sendmsg"]))?;
+        match cli.command {
+            crate::Command::Call(args) => Ok(args),
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn quota_flags_become_the_clients_overrides() {
+        let args = call_args(&["--quota", "openim/sendmsg=500/s", "--recipients-per-minute", "60000"]).unwrap();
+        let mut config = ClientConfig::new(Endpoint::BaseUrl("http://127.0.0.1:1".to_owned()));
+        args.pacing.apply(&mut config).unwrap();
+        assert!(config.pacing);
+        assert_eq!(config.quota_overrides[&CommandId::SendMsg].calls, Rate::PerSecond(500));
+        assert_eq!(config.quota_overrides[&CommandId::BatchSendMsg].recipients_per_minute, Some(60_000));
+
+        for (flag, expected) in [("openim/sendmsg", "COMMAND=RATE"), ("openim/nothing=1/s", "not a REST command")] {
+            let args = call_args(&["--quota", flag]).unwrap();
+            let error = args.pacing.apply(&mut config).unwrap_err();
+            assert!(error.0.contains(expected), "{}", error.0);
+        }
+        assert!(call_args(&["--no-pacing", "--recipients-per-minute", "1"]).is_err(), "contradictory flags");
+        let args = call_args(&["--no-pacing"]).unwrap();
+        args.pacing.apply(&mut config).unwrap();
+        assert!(!config.pacing);
+    }
+}

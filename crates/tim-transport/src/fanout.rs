@@ -144,8 +144,10 @@ pub struct FanoutReport {
     /// The failed recipients by service code (`0`: never sent).
     pub failed_by_code: BTreeMap<i64, u64>,
     /// Each entry that failed, has an unknown outcome or is invalid (empty when streamed).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<Failure>,
     /// Input lines that repeated an earlier recipient, once per repetition (empty when streamed).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub duplicates: Vec<String>,
     /// batchsendmsg calls made (retries of the same body not counted).
     pub chunks: u64,
