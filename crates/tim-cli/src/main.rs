@@ -82,6 +82,11 @@ pub(crate) fn now_unix() -> Result<u64, Failure> {
         .map_err(|_| Failure("the system clock is before 1970".to_owned()))
 }
 
+/// Says one line to the person running the command, on stderr (if stderr is gone, there is no one to tell).
+pub(crate) fn say(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
 /// Writes one line to stdout.
 pub(crate) fn print_line(line: &str) -> Result<(), Failure> {
     let mut stdout = std::io::stdout().lock();

@@ -5,7 +5,7 @@
 //! read from the environment (`TIM_SDKAPPID`, `TIM_ADMIN`, `TIM_SECRET_KEY`, `TIM_REGION`, `TIM_BASE_URL`).
 
 use crate::recipients::{self, ReadError};
-use crate::{Failure, print_line};
+use crate::{Failure, print_line, say};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal as _, Read as _, Write as _};
@@ -46,7 +46,7 @@ pub(crate) struct ConnectionArgs {
 }
 
 impl ConnectionArgs {
-    fn client(&self, configure: impl FnOnce(&mut ClientConfig)) -> Result<Client, Failure> {
+    fn client(&self, pacing: &PacingArgs) -> Result<Client, Failure> {
         let endpoint = match (&self.base_url, &self.region) {
             (Some(url), _) => Endpoint::BaseUrl(url.clone()),
             (None, Some(name)) => Endpoint::Region {
@@ -58,7 +58,7 @@ impl ConnectionArgs {
             (None, None) => return Err(Failure("give --region or --base-url".to_owned())),
         };
         let mut config = ClientConfig::new(endpoint);
-        configure(&mut config);
+        pacing.apply(&mut config)?;
         Ok(Client::new(self.sdkappid, &self.admin, SecretKey::new(self.key.as_str())?, config)?)
     }
 }
@@ -152,9 +152,7 @@ pub(crate) fn call(args: &CallArgs) -> Result<(), Failure> {
     let body: serde_json::Value =
         serde_json::from_str(&body).map_err(|e| Failure(format!("the body is not JSON: {e}")))?;
     let answer = runtime()?.block_on(async {
-        let mut applied = None;
-        let client = args.connection.client(|settings| applied = Some(args.pacing.apply(settings)))?;
-        applied.unwrap_or(Ok(()))?;
+        let client = args.connection.client(&args.pacing)?;
         client.call_json(&args.command, body).await.map_err(Failure::from)
     })?;
     print_line(&serde_json::to_string_pretty(&answer).unwrap_or_default())
@@ -203,7 +201,7 @@ pub(crate) fn fanout(args: &FanoutArgs) -> Result<(), Failure> {
     if args.report.is_some() {
         print_line(&summary_text)?;
     } else {
-        eprintln_always(&summary_text);
+        say(&summary_text);
     }
     if let Some(error) = read_error {
         return Err(Failure(format!("{error}; the lines after it were not read")));
@@ -222,9 +220,7 @@ async fn run_fanout(
     mut sink: ReportSink,
     read_error: &ReadError,
 ) -> Result<(FanoutReport, ReportSink), Failure> {
-    let mut applied = None;
-    let client = args.connection.client(|settings| applied = Some(args.pacing.apply(settings)))?;
-    applied.unwrap_or(Ok(()))?;
+    let client = args.connection.client(&args.pacing)?;
     let options = FanoutOptions { concurrency: args.concurrency.max(1), ..FanoutOptions::default() };
     let quota = client.pacer().quota(CommandId::BatchSendMsg);
     let paced = !client.pacer().is_unlimited();
@@ -240,11 +236,28 @@ async fn run_fanout(
                 .map_err(|e| Failure(format!("cannot open {}: {e}", args.recipients.display())))?,
         )
     };
-    let total = if stdin { None } else { recipients::count_lines(&args.recipients).await.ok() };
-    if paced {
-        eprintln_always(&pace_estimate(quota, total));
-    }
-    let bar = progress_bar(fanout.progress(), total);
+    let bar = progress_bar(fanout.progress());
+    // The line count (for the estimate and the bar's total) is a second read of the file: it runs beside the
+    // fan-out, which does not wait for it.
+    let counted = (!stdin).then(|| args.recipients.clone());
+    let shown = bar.clone();
+    let counting = tokio::spawn(async move {
+        let total = match counted {
+            Some(path) => recipients::count_lines(&path).await.ok(),
+            None => None,
+        };
+        if paced {
+            let estimate = pace_estimate(quota, total);
+            match &shown {
+                Some(bar) => bar.println(estimate),
+                None => say(&estimate),
+            }
+        }
+        if let (Some(bar), Some(total)) = (shown, total) {
+            bar.set_length(total);
+            bar.set_style(bar_style(true));
+        }
+    });
     // Settled recipients go to the report as they happen, so nothing is held until the end.
     let mut settled = fanout.stream_settled(4);
     let writer = tokio::task::spawn_blocking(move || {
@@ -258,6 +271,8 @@ async fn run_fanout(
     });
     let name = if stdin { "standard input".to_owned() } else { args.recipients.display().to_string() };
     let report = fanout.run(recipients::lines(input, name, read_error.clone())).await;
+    // A short run may end before the count: the estimate is still said.
+    let _ = counting.await;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -308,14 +323,14 @@ fn stop_on_signals(cancel: tim_transport::CancelHandle) -> Result<(), Failure> {
                 _ = terminate.recv() => {}
                 _ = interrupt.recv() => {}
             }
-            eprintln_always("stopping: no new batch is sent; the report is being written");
+            say("stopping: no new batch is sent; the report is being written");
             cancel.cancel();
         });
     }
     #[cfg(not(unix))]
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln_always("stopping: no new batch is sent; the report is being written");
+            say("stopping: no new batch is sent; the report is being written");
             cancel.cancel();
         }
     });
@@ -350,28 +365,23 @@ fn human_duration(seconds: u64) -> String {
     }
 }
 
-/// Said to the person running the command, on standard error.
-#[allow(clippy::print_stderr)]
-fn eprintln_always(text: &str) {
-    eprintln!("{text}");
+/// The bar's look: once the file's line count is known, with the rate and the time left.
+fn bar_style(counted: bool) -> ProgressStyle {
+    let template = if counted {
+        "{bar:30} {pos}/{len} lines · {per_sec} · ETA {eta} · {elapsed_precise} · {msg}"
+    } else {
+        "{spinner} {elapsed_precise} {msg}"
+    };
+    ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_spinner())
 }
 
-/// A progress bar fed by the fan-out's counters, on a terminal only: with the file's line count as its total, it
-/// shows the rate and the time left.
-fn progress_bar(
-    mut progress: tokio::sync::watch::Receiver<tim_transport::FanoutProgress>,
-    total: Option<u64>,
-) -> Option<ProgressBar> {
+/// A progress bar fed by the fan-out's counters, on a terminal only; its total is set once the file is counted.
+fn progress_bar(mut progress: tokio::sync::watch::Receiver<tim_transport::FanoutProgress>) -> Option<ProgressBar> {
     if !std::io::stderr().is_terminal() {
         return None;
     }
-    let (bar, template) = match total {
-        Some(total) => {
-            (ProgressBar::new(total), "{bar:30} {pos}/{len} lines · {per_sec} · ETA {eta} · {elapsed_precise} · {msg}")
-        }
-        None => (ProgressBar::new_spinner(), "{spinner} {elapsed_precise} {msg}"),
-    };
-    bar.set_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(bar_style(false));
     bar.enable_steady_tick(Duration::from_millis(200));
     let shown = bar.clone();
     tokio::spawn(async move {

@@ -147,16 +147,23 @@ macro_rules! typed_requests {
         }
 
         /// For the tests: decodes `json` as the typed request of `id`, pins its keys from `random`, and returns the
-        /// paths its `key_fields` names and the pinned request as JSON.
+        /// paths its `key_fields` names (each with whether the client draws it) and the pinned request as JSON.
         #[cfg(test)]
         fn pin_as_typed(
             id: CommandId,
             json: &[u8],
             random: &mut dyn FnMut() -> u32,
-        ) -> Option<(Vec<&'static str>, serde_json::Value)> {
-            fn pinned<R: TypedRequest>(json: &[u8], random: &mut dyn FnMut() -> u32) -> (Vec<&'static str>, serde_json::Value) {
+        ) -> Option<(Vec<(&'static str, bool)>, serde_json::Value)> {
+            fn pinned<R: TypedRequest>(
+                json: &[u8],
+                random: &mut dyn FnMut() -> u32,
+            ) -> (Vec<(&'static str, bool)>, serde_json::Value) {
                 let mut request: R = decode(json).expect("the request decodes");
-                let paths = request.key_fields().into_iter().map(|(path, _)| path).collect();
+                let paths = request
+                    .key_fields()
+                    .into_iter()
+                    .map(|(path, field)| (path, matches!(field, KeyField::Drawn(_))))
+                    .collect();
                 request.pin_dedupe_keys(random);
                 (paths, serde_json::to_value(&request).expect("the request encodes"))
             }
@@ -260,13 +267,13 @@ mod tests {
                     .unwrap();
             let pinned = command.idempotency.pinned();
             let (paths, _) = pin_as_typed(id, &serde_json::to_vec(&original).unwrap(), &mut || 1).unwrap();
-            let named: BTreeSet<&str> = paths.iter().copied().collect();
+            let named: BTreeSet<&str> = paths.iter().map(|(path, _)| *path).collect();
             assert_eq!(named, pinned.iter().copied().collect(), "{}: key fields against the table", command.path);
             assert!(pinned.is_empty() || !paths.is_empty(), "{}: the fixture has no key field to check", command.path);
 
             // Leave out every key the client draws (the caller-given ones, like MsgTimeStamp, are required).
             let mut bare = original.clone();
-            let drawn: Vec<&str> = pinned.iter().copied().filter(|path| *path != "MsgTimeStamp").collect();
+            let drawn: BTreeSet<&str> = paths.iter().filter(|(_, drawn)| *drawn).map(|(path, _)| *path).collect();
             for path in &drawn {
                 remove_path(&mut bare, path);
             }

@@ -117,6 +117,12 @@ impl RetryWindow {
 }
 
 impl Idempotency {
+    /// Whether a repeat can never act twice, whenever it is sent: the command only reads, is idempotent, or is
+    /// deduplicated for ever. A call of such a command that may have acted is simply retried.
+    pub fn repeats_are_harmless(&self) -> bool {
+        matches!(self, Self::Read | Self::Idempotent | Self::Dedupe { window_secs: None, .. })
+    }
+
     /// The fields the command table pins for this command (paths in the request JSON; empty unless `Dedupe`).
     pub fn pinned(&self) -> &'static [&'static str] {
         match self {

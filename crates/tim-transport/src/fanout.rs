@@ -269,7 +269,7 @@ impl Fanout {
         probe.validate().map_err(|errors| Error::Invalid { command, errors })?;
         let options = FanoutOptions { max_recipients, max_bytes, ..options };
         let (progress, _) = watch::channel(FanoutProgress::default());
-        let keys = pinned.iter().map(|key| format!(",\"{key}\":").into_bytes().into_boxed_slice()).collect();
+        let keys = key_prefixes(pinned);
         Ok(Self {
             client,
             options,
@@ -792,6 +792,12 @@ impl Run {
             cancelled: cancel.is_cancelled(),
         }
     }
+}
+
+/// The JSON prefixes of the keys `pinned` (top-level fields of the command table), as each chunk writes them:
+/// `,"MsgSeq":`.
+fn key_prefixes(pinned: &[&str]) -> Arc<[Box<[u8]>]> {
+    pinned.iter().map(|key| format!(",\"{key}\":").into_bytes().into_boxed_slice()).collect()
 }
 
 /// An input entry without its line ending.

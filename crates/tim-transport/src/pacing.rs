@@ -216,41 +216,49 @@ impl Slot {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// What one call carrying `recipients` recipients costs on each limit (zero where the slot has no limit).
-    fn costs(&self, recipients: u32) -> [u128; LIMITS] {
+    /// What one call carrying `recipients` recipients costs on each limit.
+    fn costs(recipients: u32) -> [u128; LIMITS] {
         let mut costs = [1; LIMITS];
         costs[RECIPIENTS] = u128::from(recipients);
-        for (cost, limit) in costs.iter_mut().zip(&self.limits) {
-            if limit.is_none() {
-                *cost = 0;
-            }
-        }
         costs
+    }
+
+    /// The limits a call costing `costs` is charged on, with their index and the call's cost there. A limit the
+    /// call costs nothing on (no recipients) neither delays it nor is charged.
+    fn charged(&self, costs: [u128; LIMITS]) -> impl Iterator<Item = (usize, Limit, u128)> + '_ {
+        self.limits.iter().enumerate().filter_map(move |(index, limit)| {
+            limit.filter(|_| costs[index] > 0).map(|limit| (index, limit, costs[index]))
+        })
+    }
+
+    /// The earliest start every limit allows a call costing `costs`, given `tats`; with `borrow`, the call may
+    /// borrow its own cost from the future (a retry ahead of the queue).
+    fn earliest(&self, tats: &[u128; LIMITS], costs: [u128; LIMITS], borrow: bool) -> u128 {
+        self.charged(costs)
+            .map(|(index, limit, cost)| {
+                let borrowed = if borrow { cost.min(limit.capacity) * limit.window } else { 0 };
+                limit.earliest(tats[index].saturating_sub(borrowed), cost)
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Charges a call costing `costs` that starts at `start` to `tats`.
+    fn charge(&self, tats: &mut [u128; LIMITS], start: u128, costs: [u128; LIMITS]) {
+        for (index, limit, cost) in self.charged(costs) {
+            tats[index] = limit.advance(tats[index], start, cost);
+        }
     }
 
     /// Reserves one call carrying `recipients` recipients, arriving at `now`, on every limit at once. Returns the
     /// call's start and the shift it was scheduled under.
     fn reserve(&self, now: u128, recipients: u32) -> (u128, u128) {
-        let costs = self.costs(recipients);
+        let costs = Self::costs(recipients);
         let mut state = self.lock();
         state.prune(now);
         let before = state.tats;
-        let mut start = now.max(state.not_before);
-        for ((limit, &tat), &cost) in self.limits.iter().zip(&state.tats).zip(&costs) {
-            // A limit the call costs nothing on (no recipients) neither delays it nor is charged.
-            if let Some(limit) = limit
-                && cost > 0
-            {
-                start = start.max(limit.earliest(tat, cost));
-            }
-        }
-        for ((limit, tat), &cost) in self.limits.iter().zip(&mut state.tats).zip(&costs) {
-            if let Some(limit) = limit
-                && cost > 0
-            {
-                *tat = limit.advance(*tat, start, cost);
-            }
-        }
+        let start = now.max(state.not_before).max(self.earliest(&state.tats, costs, false));
+        self.charge(&mut state.tats, start, costs);
         if start > now {
             state.queued.push_back(Queued { start, before });
         }
@@ -260,47 +268,33 @@ impl Slot {
     /// Reserves a retry ahead of the queue (see the module documentation), arriving at `now`, if it can start by
     /// `latest`. Returns its start and the back-off shift it was scheduled under; reserves nothing when too late.
     fn reserve_ahead(&self, now: u128, recipients: u32, latest: u128) -> Option<(u128, u128)> {
-        let costs = self.costs(recipients);
+        let costs = Self::costs(recipients);
         let mut state = self.lock();
         state.prune(now);
-        let mut start = now.max(state.not_before);
-        let mut delta = 0;
         // The buckets without the queue: as the first queued call found them.
         let ahead = state.queued.front().map_or(state.tats, |first| first.before);
-        for (index, limit) in self.limits.iter().enumerate() {
-            let cost = costs[index];
-            let Some(limit) = limit.filter(|_| cost > 0) else { continue };
-            // One call's own cost of tolerance: the retry may borrow it from the future.
-            let borrowed = ahead[index].saturating_sub(cost.min(limit.capacity) * limit.window);
-            start = start.max(limit.earliest(borrowed, cost));
-            delta = delta.max((cost * limit.window).div_ceil(limit.capacity));
-        }
+        let start = now.max(state.not_before).max(self.earliest(&ahead, costs, true));
         if start > latest {
             return None;
         }
-        let limits = self.limits;
-        if state.queued.is_empty() {
-            for (index, limit) in limits.iter().enumerate() {
-                if let Some(limit) = limit.filter(|_| costs[index] > 0) {
-                    state.tats[index] = limit.advance(state.tats[index], start, costs[index]);
-                }
-            }
-        } else {
-            // The retry goes first: the first queued call sees it charged, and the whole queue, with the buckets
-            // after it, moves back by the retry's cost.
-            if let Some(first) = state.queued.front_mut() {
-                for (index, limit) in limits.iter().enumerate() {
-                    if let Some(limit) = limit.filter(|_| costs[index] > 0) {
-                        first.before[index] = limit.advance(first.before[index], start, costs[index]);
+        match state.queued.front_mut() {
+            None => self.charge(&mut state.tats, start, costs),
+            Some(first) => {
+                // The retry goes first: the first queued call sees it charged, and the whole queue, with the
+                // buckets after it, moves back by the retry's cost on its slowest limit.
+                self.charge(&mut first.before, start, costs);
+                let delta = self
+                    .charged(costs)
+                    .map(|(_, limit, cost)| (cost * limit.window).div_ceil(limit.capacity))
+                    .max()
+                    .unwrap_or(0);
+                for (limit, tat) in self.limits.iter().zip(&mut state.tats) {
+                    if let Some(limit) = limit {
+                        *tat = limit.shift(*tat, start, delta);
                     }
                 }
+                state.shift_queue(&self.limits, start, delta, true);
             }
-            for (limit, tat) in limits.iter().zip(&mut state.tats) {
-                if let Some(limit) = limit {
-                    *tat = limit.shift(*tat, start, delta);
-                }
-            }
-            state.shift_queue(&limits, start, delta, true);
         }
         Some((start, state.backed_off))
     }

@@ -225,43 +225,36 @@ where
     let mut attempts = 0_u32;
     let mut refreshed = false;
     let mut refresh_sig = false;
-    // When the first attempt that may have acted left: from then on only a retry inside the window may leave.
-    let mut acted: Option<Left> = None;
-    let mut previous: Option<Error> = None;
     let idempotency = op.command.idempotency;
-    let unknown =
-        |last: Error, why: &'static str| Error::OutcomeUnknown { command: op.command.path, why, last: Box::new(last) };
-    let cancelled = |acted: bool, previous: Option<Error>| match (acted, previous) {
-        (true, Some(last)) => unknown(last, "cancelled before the retry could leave"),
-        _ => Error::NotSent { command: op.command.path, reason: "the operation was cancelled".to_owned() },
+    let command = op.command.path;
+    // Set once an attempt may have acted: when it left, and what the latest attempt ended with. From then on only
+    // a retry inside the window may leave, and the call cannot end in a plain failure.
+    let mut acted: Option<Acted> = None;
+    let unknown = |last: Error, why: &'static str| Error::OutcomeUnknown { command, why, last: Box::new(last) };
+    // Stops before anything more leaves: unknown if an attempt may have acted, else nothing was done.
+    let stop = |acted: Option<Acted>, why: &'static str| match acted {
+        Some(acted) => unknown(acted.last, why),
+        None => Error::NotSent { command, reason: format!("not sent: {why}") },
     };
     loop {
-        let departure = match acted.map(|left| (left, idempotency.retry_window(left.wall_ms))) {
+        let departure = match acted.as_ref().map(|acted| (acted.left, idempotency.retry_window(acted.left.wall_ms))) {
             Some((left, window @ RetryWindow::Within { until_unix_ms, .. })) => {
                 let now_wall = (op.wall)();
                 let latest = Instant::now() + Duration::from_millis(until_unix_ms.saturating_sub(now_wall));
-                let reserved = op.pacer.acquire_ahead(op.command.id, op.recipients, latest);
-                let Some(reserved) = unless_cancelled(op.cancel, reserved).await else {
-                    return Err(cancelled(true, previous.take()));
-                };
-                match reserved {
-                    Ok(wait) => op.stats.waited(wait),
-                    Err(_) => {
-                        let last =
-                            previous.take().unwrap_or_else(|| Error::TimedOut { command: op.command.path, attempts });
-                        return Err(unknown(last, "the quota could not let the retry leave inside the dedupe window"));
+                match unless_cancelled(op.cancel, op.pacer.acquire_ahead(op.command.id, op.recipients, latest)).await {
+                    Some(Ok(wait)) => op.stats.waited(wait),
+                    Some(Err(_)) => {
+                        return Err(stop(acted, "the quota could not let the retry leave inside the dedupe window"));
                     }
+                    None => return Err(stop(acted, "cancelled before the retry could leave")),
                 }
                 Departure::within(window, idempotency, left.at, op.wall.clone())
             }
-            Some((_, RetryWindow::Never)) => {
-                let last = previous.take().unwrap_or_else(|| Error::TimedOut { command: op.command.path, attempts });
-                return Err(unknown(last, "a repeat could act twice"));
-            }
+            Some((_, RetryWindow::Never)) => return Err(stop(acted, "a repeat could act twice")),
             None | Some((_, RetryWindow::Always)) => {
                 let Some(waited) = unless_cancelled(op.cancel, op.pacer.acquire(op.command.id, op.recipients)).await
                 else {
-                    return Err(cancelled(acted.is_some(), previous.take()));
+                    return Err(stop(acted, "the operation was cancelled"));
                 };
                 op.stats.waited(waited);
                 Departure::open(op.wall.clone())
@@ -276,10 +269,9 @@ where
         let attempt = send(refresh_sig, departure.clone()).await;
         if departure.refused() {
             // This retry never left; the earlier attempt that may have acted decides.
-            let last = previous.take().unwrap_or_else(|| Error::TimedOut { command: op.command.path, attempts });
-            return Err(unknown(last, "the dedupe window closed before the retry could leave"));
+            return Err(stop(acted, "the dedupe window closed before the retry could leave"));
         }
-        let (wait, last) = match judge(&op, attempt, attempts, &mut refreshed) {
+        let (wait, last, maybe_applied) = match judge(&op, attempt, attempts, &mut refreshed) {
             Step::Done(Ok(body)) => {
                 op.budget.earn();
                 return Ok(body);
@@ -290,32 +282,44 @@ where
             Step::Done(Err(error)) => return Err(error),
             Step::Retry { wait, last, maybe_applied, refresh_sig: refresh } => {
                 refresh_sig = refresh;
-                // For commands whose repeat is always harmless, having maybe acted changes nothing.
-                let harmless = idempotency.retry_window(0) == RetryWindow::Always;
-                if maybe_applied && acted.is_none() && !harmless {
-                    // The window counts from when the bytes left (a body that was never polled did not leave, but
-                    // an attempt that may have acted without it is dated by when it was started).
-                    acted = Some(departure.left().unwrap_or(before));
-                }
-                (wait, last)
+                (wait, last, maybe_applied)
             }
+        };
+        // `last` stays here only while no attempt may have acted; otherwise `acted` keeps it.
+        let last = match acted.as_mut() {
+            Some(acted) => {
+                acted.last = last;
+                None
+            }
+            // For commands whose repeats are harmless, having maybe acted changes nothing. The window counts from
+            // when the bytes left (an attempt that may have acted without being polled is dated by its start).
+            None if maybe_applied && !idempotency.repeats_are_harmless() => {
+                acted = Some(Acted { left: departure.left().unwrap_or(before), last });
+                None
+            }
+            None => Some(last),
         };
         let resume = Instant::now() + wait;
         if attempts >= op.policy.max_attempts || resume >= op.deadline || !op.budget.spend() {
-            return Err(if acted.is_some() { unknown(last, "out of retries") } else { last });
+            return Err(last.unwrap_or_else(|| stop(acted, "out of retries")));
         }
         if unless_cancelled(op.cancel, tokio::time::sleep_until(resume)).await.is_none() {
-            return Err(cancelled(acted.is_some(), Some(last)));
+            return Err(stop(acted, "the operation was cancelled"));
         }
-        if let Some(left) = acted {
+        if let Some(left) = acted.as_ref().map(|acted| acted.left) {
             // Cheap early answer; the reservation and the body check the window again as the retry leaves.
             let elapsed = Instant::now().saturating_duration_since(left.at).as_secs_f64();
             if !idempotency.retry_safe_after(elapsed) || !idempotency.retry_safe_at(left.wall_ms, (op.wall)()) {
-                return Err(unknown(last, "the dedupe window closed before the retry"));
+                return Err(stop(acted, "the dedupe window closed before the retry"));
             }
         }
-        previous = Some(last);
     }
+}
+
+/// An attempt that may have acted: when it left, and what the latest attempt since ended with.
+struct Acted {
+    left: Left,
+    last: Error,
 }
 
 /// Decides what one attempt means.

@@ -243,15 +243,8 @@ impl Respond for Recorder {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn small_chunks_from_an_input_that_pauses_are_each_sent_once() {
     // Chunks of 3 finish several times within one batch of input lines, and the input is often not ready.
-    let server = MockServer::start().await;
-    let recorder = std::sync::Arc::new(Recorder::default());
-    Mock::given(method("POST")).respond_with(SharedResponder(recorder.clone())).mount(&server).await;
-    let mut config = ClientConfig::new(Endpoint::BaseUrl(server.uri()));
-    config.pacing = false;
-    let client = Client::new(1_400_000_000, "administrator", SecretKey::new("test-key").unwrap(), config).unwrap();
-    let message = BatchSendMsgRequest::new(Vec::new(), MsgBody::text("hi"));
     let options = FanoutOptions { concurrency: 4, max_recipients: 3, ..FanoutOptions::default() };
-    let fanout = Fanout::new(client, &message, options).unwrap();
+    let (fanout, recorder, _server) = recorder_fanout(options).await;
 
     let mut input: Vec<String> = (0..1_000).map(|i| format!("u{i}\n")).collect();
     input.insert(500, "u7\r\n".to_owned()); // a duplicate, with another line ending
@@ -275,15 +268,24 @@ async fn small_chunks_from_an_input_that_pauses_are_each_sent_once() {
     assert!(state.1.iter().all(|&len| (1..=3).contains(&len)));
 }
 
-async fn recorder_fanout(options: FanoutOptions) -> (Fanout, std::sync::Arc<Recorder>, MockServer) {
+/// A fan-out of "hi" to a service that records who was sent what and answers OK; unpaced unless `configure` says.
+async fn recorder_fanout_with(
+    options: FanoutOptions,
+    configure: impl FnOnce(&mut ClientConfig),
+) -> (Fanout, std::sync::Arc<Recorder>, MockServer) {
     let server = MockServer::start().await;
     let recorder = std::sync::Arc::new(Recorder::default());
     Mock::given(method("POST")).respond_with(SharedResponder(recorder.clone())).mount(&server).await;
     let mut config = ClientConfig::new(Endpoint::BaseUrl(server.uri()));
     config.pacing = false;
+    configure(&mut config);
     let client = Client::new(1_400_000_000, "administrator", SecretKey::new("test-key").unwrap(), config).unwrap();
     let message = BatchSendMsgRequest::new(Vec::new(), MsgBody::text("hi"));
     (Fanout::new(client, &message, options).unwrap(), recorder, server)
+}
+
+async fn recorder_fanout(options: FanoutOptions) -> (Fanout, std::sync::Arc<Recorder>, MockServer) {
+    recorder_fanout_with(options, |_| {}).await
 }
 
 #[tokio::test]
@@ -334,21 +336,12 @@ async fn settled_entries_stream_out_while_the_fan_out_runs_and_the_report_keeps_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancelled_fan_out_does_not_wait_for_the_quota_of_chunks_that_never_left() {
     // 60 recipients a minute: the first chunk of 500 leaves at once, the second would wait minutes for its quota.
-    let server = MockServer::start().await;
-    let recorder = std::sync::Arc::new(Recorder::default());
-    Mock::given(method("POST")).respond_with(SharedResponder(recorder.clone())).mount(&server).await;
-    let mut config = ClientConfig::new(Endpoint::BaseUrl(server.uri()));
-    config.quota_overrides.insert(
-        tim_model::command::CommandId::BatchSendMsg,
-        tim_model::command::Quota {
-            calls: tim_model::command::Rate::PerSecond(200),
-            recipients_per_minute: Some(60),
-            min_interval_ms: None,
-        },
-    );
-    let client = Client::new(1_400_000_000, "administrator", SecretKey::new("test-key").unwrap(), config).unwrap();
-    let message = BatchSendMsgRequest::new(Vec::new(), MsgBody::text("hi"));
-    let fanout = Fanout::new(client, &message, FanoutOptions::default()).unwrap();
+    let (fanout, recorder, _server) = recorder_fanout_with(FanoutOptions::default(), |config| {
+        config.pacing = true;
+        config.quota_overrides =
+            tim_transport::config::quota_overrides([], Some(60)).expect("a recipients-per-minute quota");
+    })
+    .await;
     let (cancel, mut progress) = (fanout.cancel_handle(), fanout.progress());
     let running = tokio::spawn(fanout.run(stream::iter((0..1_000).map(|i| format!("q{i}")))));
     progress.wait_for(|now| now.delivered == 500).await.unwrap();

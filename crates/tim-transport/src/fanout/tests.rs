@@ -12,8 +12,7 @@ fn chunks_of(ids: impl Iterator<Item = String>, text: &str) -> Vec<Chunk> {
     value.as_object_mut().unwrap().remove("To_Account");
     let rest = serde_json::to_vec(&value).unwrap();
     let tail = Bytes::from([b",".as_slice(), &rest[1..]].concat());
-    let keys: Arc<[Box<[u8]>]> =
-        ["MsgSeq", "MsgRandom"].iter().map(|key| format!(",\"{key}\":").into_bytes().into_boxed_slice()).collect();
+    let keys = key_prefixes(BatchSendMsgRequest::command().idempotency.pinned());
     let mut chunker = Chunker::new(&FanoutOptions::default(), &tail, &keys);
     let mut chunks = Vec::new();
     for id in ids {
