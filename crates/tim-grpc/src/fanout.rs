@@ -211,6 +211,7 @@ impl Running {
             delivered: report.delivered,
             failed: report.failed,
             outcome_unknown: report.outcome_unknown,
+            resolved: report.resolved,
             invalid: report.invalid,
             duplicates: report.duplicate_lines,
             pending: 0,

@@ -67,6 +67,7 @@ struct Inner {
     http: HttpClient,
     base_url: String,
     sdkappid: u64,
+    identifier: String,
     identifier_query: String,
     sigs: Arc<dyn UserSigProvider>,
     pacer: Pacer,
@@ -116,6 +117,7 @@ impl Client {
                 http,
                 base_url,
                 sdkappid,
+                identifier: identifier.to_owned(),
                 identifier_query: percent_encode(identifier),
                 sigs: provider,
                 pacer,
@@ -127,6 +129,16 @@ impl Client {
                 wall: config.wall_clock,
             }),
         })
+    }
+
+    /// The admin identifier this client calls as (the sender of messages that name none).
+    pub fn identifier(&self) -> &str {
+        &self.inner.identifier
+    }
+
+    /// The current UNIX time in milliseconds by the client's wall clock.
+    pub fn wall_clock_ms(&self) -> i64 {
+        i64::try_from((self.inner.wall)()).unwrap_or(i64::MAX)
     }
 
     /// The base URL requests go to.

@@ -30,6 +30,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 use tim_model::api::TypedRequest;
 use tim_model::c2c::{BatchSendMsgRequest, BatchSendMsgResult};
 use tim_model::catalog::{RetryClass, retry_class};
@@ -38,6 +39,8 @@ use tim_model::validate::{MAX_BATCH_RECIPIENTS, MAX_MSG_BYTES, Validate, first_j
 use tim_model::{UserId, ValidationError};
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinSet;
+
+pub use journal::{ChunkOutcome, Journal, Resume, StoredChunk};
 
 /// Knobs of a fan-out, with named defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,12 +53,20 @@ pub struct FanoutOptions {
     pub max_recipients: usize,
     /// Most bytes per chunk's JSON packet (at most 12,000, the service's limit).
     pub max_bytes: usize,
+    /// Settle unknown outcomes from the roaming history (`admin_getroammsg`) when the message is kept there:
+    /// found recipients count as delivered, absent ones are sent again in a new chunk.
+    pub resolve_unknown: bool,
+    /// How long after sending a chunk of unknown outcome its history is looked up.
+    pub resolve_delay: Duration,
 }
 
 /// Chunks in flight at once unless configured.
 pub const DEFAULT_FANOUT_CONCURRENCY: usize = 16;
 /// Extra rounds for transient failures unless configured.
 pub const DEFAULT_TRANSIENT_ROUNDS: u32 = 3;
+/// The wait before an unknown outcome is looked up unless configured: the service has long finished with a
+/// request by then (its own processing timeout is 3 s, counted from when the request arrived).
+pub const DEFAULT_RESOLVE_DELAY: Duration = Duration::from_secs(4);
 
 impl Default for FanoutOptions {
     fn default() -> Self {
@@ -64,6 +75,8 @@ impl Default for FanoutOptions {
             transient_rounds: DEFAULT_TRANSIENT_ROUNDS,
             max_recipients: MAX_BATCH_RECIPIENTS,
             max_bytes: MAX_MSG_BYTES,
+            resolve_unknown: true,
+            resolve_delay: DEFAULT_RESOLVE_DELAY,
         }
     }
 }
@@ -114,6 +127,8 @@ pub struct FanoutProgress {
     pub failed: u64,
     /// Recipients sent without an answer saying what happened.
     pub outcome_unknown: u64,
+    /// Recipients whose unknown outcome the history settled as delivered (counted in `delivered` too).
+    pub resolved: u64,
     /// Lines that are not UserIDs.
     pub invalid: u64,
     /// Input lines that repeated an earlier recipient.
@@ -137,6 +152,8 @@ pub struct FanoutReport {
     pub failed: u64,
     /// Recipients sent without an answer saying what happened: check before sending again.
     pub outcome_unknown: u64,
+    /// Recipients whose unknown outcome the history settled as delivered (counted in `delivered` too).
+    pub resolved: u64,
     /// Lines that are not UserIDs.
     pub invalid: u64,
     /// Lines that repeated an earlier recipient.
@@ -198,6 +215,11 @@ pub struct Fanout {
     progress: watch::Sender<FanoutProgress>,
     cancel: CancelHandle,
     settled: Option<mpsc::Sender<Vec<Failure>>>,
+    /// Where `MsgSeq` and `MsgRandom` sit among the pinned keys, when both are pinned.
+    key_positions: Option<(usize, usize)>,
+    resolver: Option<resolve::Resolver>,
+    journal: Option<Arc<dyn Journal>>,
+    resume: Resume,
 }
 
 /// The longest input line read whole; a longer one is reported as invalid with its start only.
@@ -270,6 +292,11 @@ impl Fanout {
         let options = FanoutOptions { max_recipients, max_bytes, ..options };
         let (progress, _) = watch::channel(FanoutProgress::default());
         let keys = key_prefixes(pinned);
+        let position = |name: &str| pinned.iter().position(|key| *key == name);
+        let key_positions = position("MsgSeq").zip(position("MsgRandom"));
+        let resolver = (options.resolve_unknown && key_positions.is_some())
+            .then(|| resolve::Resolver::for_message(&client, message, options.resolve_delay))
+            .flatten();
         Ok(Self {
             client,
             options,
@@ -278,7 +305,25 @@ impl Fanout {
             progress,
             cancel: CancelHandle::default(),
             settled: None,
+            key_positions,
+            resolver,
+            journal: None,
+            resume: Resume::default(),
         })
+    }
+
+    /// Writes down every chunk before it is sent, and what became of it, in `journal`; `resume` is where an
+    /// earlier run of the same job stopped (the default for a new job). The input given to [`Fanout::run`] must
+    /// then be the job's whole input, from its first line: lines up to `resume.covered` are read again only to
+    /// know which recipients were seen.
+    pub fn journal(&mut self, journal: Arc<dyn Journal>, resume: Resume) {
+        self.journal = Some(journal);
+        self.resume = resume;
+    }
+
+    /// Whether unknown outcomes of this fan-out are settled from the history (see [`FanoutOptions`]).
+    pub fn resolves_unknown(&self) -> bool {
+        self.resolver.is_some()
     }
 
     /// Hands every entry that was not delivered to the returned receiver as soon as it is settled, in batches of
@@ -303,7 +348,7 @@ impl Fanout {
 
     /// Sends the message to every recipient of `recipients` (UserIDs, one entry a line, with or without a line
     /// ending) and returns the account of each entry.
-    pub async fn run<S, T>(self, recipients: S) -> FanoutReport
+    pub async fn run<S, T>(mut self, recipients: S) -> FanoutReport
     where
         S: Stream<Item = T> + Unpin,
         T: InputLine,
@@ -311,48 +356,102 @@ impl Fanout {
         let mut run = Run::new(&self);
         // Size the duplicate set once when the input says how long it is (a file does not; it then grows).
         run.seen.reserve(recipients.size_hint().0);
+        self.take_resume(&mut run);
         let mut input = recipients.fuse();
         let mut batch = Vec::with_capacity(READ_BATCH);
         let mut input_done = false;
-        let mut in_flight: JoinSet<(Chunk, Result<Bytes, Error>)> = JoinSet::new();
+        let mut in_flight: JoinSet<Done> = JoinSet::new();
         let window = self.options.concurrency;
+        let rounds = self.options.transient_rounds;
         loop {
             while let Some(joined) = in_flight.try_join_next() {
-                run.settle_joined(joined, self.options.transient_rounds);
+                run.settle_joined(joined, rounds);
             }
             run.hand_over(false).await;
+            // Look-ups first: they send nothing, so they go on after a cancellation too.
+            while in_flight.len() < window
+                && let Some(resolver) = &self.resolver
+                && let Some(unresolved) = run.resolving.pop()
+            {
+                let (client, resolver) = (self.client.clone(), resolver.clone());
+                let (seq, random) = self
+                    .key_positions
+                    .map_or((0, 0), |(seq, random)| (unresolved.chunk.keys[seq], unresolved.chunk.keys[random]));
+                in_flight.spawn(async move {
+                    let ids = unresolved.chunk.recipients().map(|(id, _)| id.into_owned()).collect();
+                    let found = resolver.look_up(&client, ids, seq, random, unresolved.sent_ms).await;
+                    Done::LookedUp { unresolved, found }
+                });
+            }
             // Launch: retry rounds first, then chunks built ahead.
             while in_flight.len() < window && !self.cancel.is_cancelled() {
                 let last_call = input_done && in_flight.is_empty() && run.ready.is_empty();
-                let Some(chunk) = run.retries.take(last_call).or_else(|| run.ready.pop_front()) else { break };
+                let Some(mut chunk) = run.retries.take(last_call).or_else(|| run.ready.pop_front()) else { break };
                 run.chunks += 1;
+                chunk.id = run.next_id;
+                run.next_id += 1;
+                let sent_ms = self.client.wall_clock_ms();
+                let recorded =
+                    self.journal.as_ref().map(|journal| journal.sending(&chunk.stored(), run.covered(), sent_ms));
                 let client = self.client.clone();
                 let recipients = chunk.len() as u32;
                 let body = chunk.body.clone();
                 let cancel = self.cancel.clone();
                 in_flight.spawn(async move {
-                    // A chunk still waiting for its quota when the fan-out is cancelled is not sent at all.
                     let command = BatchSendMsgRequest::command();
+                    // Nothing leaves before the journal holds the chunk; a journal that cannot write stops the run.
+                    if let Some(recorded) = recorded
+                        && let Err(error) = recorded.await
+                    {
+                        cancel.cancel();
+                        let reason = format!("the journal could not record the chunk: {error}");
+                        let result = Err(Error::NotSent { command: command.path, reason });
+                        return Done::Sent { chunk, result, sent_ms };
+                    }
+                    // A chunk still waiting for its quota when the fan-out is cancelled is not sent at all.
                     let result = client.send_bytes_unless_cancelled(command, body, recipients, &cancel).await;
-                    (chunk, result)
+                    Done::Sent { chunk, result, sent_ms }
                 });
             }
             // Build chunks ahead while the window is busy, so a free slot never waits for the input.
             if !input_done && !self.cancel.is_cancelled() && run.ready.len() < window {
                 input_done = self.read_some(&mut run, &mut input, &mut batch).await && !self.cancel.is_cancelled();
+                if input_done && let Some(journal) = &self.journal {
+                    journal.input_done(run.line);
+                }
                 continue;
             }
             run.publish(&self.progress);
             let stopped = self.cancel.is_cancelled();
             let drained = input_done && run.ready.is_empty() && run.retries.is_empty();
-            if in_flight.is_empty() && (stopped || drained) {
+            if in_flight.is_empty() && run.resolving.is_empty() && (stopped || drained) {
                 break;
             }
             if let Some(joined) = in_flight.join_next().await {
-                run.settle_joined(joined, self.options.transient_rounds);
+                run.settle_joined(joined, rounds);
             }
         }
         run.finish(&self.cancel).await
+    }
+
+    /// Takes over where an earlier run of the journaled job stopped.
+    fn take_resume(&mut self, run: &mut Run) {
+        let resume = std::mem::take(&mut self.resume);
+        run.skip = resume.covered;
+        run.next_id = resume.next_chunk;
+        for (stored, sent_ms) in resume.in_flight {
+            let id = stored.id;
+            let Some(chunk) = Chunk::from_stored(stored) else {
+                tracing::error!(chunk = id, "a journaled chunk cannot be read back; its recipients stay unsettled");
+                continue;
+            };
+            run.progress.pending += chunk.len() as u64;
+            let why = "the fan-out stopped while the chunk was being sent".to_owned();
+            run.unknown(chunk, sent_ms, why, None);
+        }
+        for (id, round) in resume.requeued {
+            run.requeue(&id, round);
+        }
     }
 
     /// Reads the input that is ready (waiting only when none is) until a chunk is finished, and takes it into
@@ -423,13 +522,83 @@ struct Slot {
 /// One batchsendmsg: its finished body (shared with the request in flight) and where each recipient sits in it.
 #[derive(Debug)]
 struct Chunk {
+    /// Given when the chunk is sent.
+    id: u64,
     body: Bytes,
     slots: Vec<Slot>,
+    /// The pinned keys' values, in the table's order.
+    keys: Vec<u32>,
+    /// The input line of its first recipient (none for a later round).
+    first_line: Option<u64>,
+}
+
+/// What a task of the run ended with.
+enum Done {
+    /// A chunk was sent (or not, when cancelled), at `sent_ms`.
+    Sent { chunk: Chunk, result: Result<Bytes, Error>, sent_ms: i64 },
+    /// The history was looked up for each recipient of a chunk of unknown outcome.
+    LookedUp { unresolved: Unresolved, found: Vec<Result<bool, Error>> },
+}
+
+/// A chunk sent without an answer saying what happened, waiting for its history to be looked up.
+struct Unresolved {
+    chunk: Chunk,
+    sent_ms: i64,
+    why: String,
+    code: Option<i64>,
 }
 
 impl Chunk {
     fn len(&self) -> usize {
         self.slots.len()
+    }
+
+    /// The chunk as a journal keeps it.
+    fn stored(&self) -> StoredChunk {
+        let rounds = if self.slots.iter().any(|slot| slot.round > 0) {
+            self.slots.iter().map(|slot| slot.round).collect()
+        } else {
+            Vec::new()
+        };
+        StoredChunk { id: self.id, body: self.body.clone(), rounds, keys: self.keys.clone() }
+    }
+
+    /// The chunk a journal kept: its recipients are found again in its body. `None` when the body is not one
+    /// this engine wrote.
+    fn from_stored(stored: StoredChunk) -> Option<Self> {
+        let body = stored.body;
+        let mut at = HEAD.len().checked_sub(1).filter(|_| body.starts_with(HEAD))?;
+        let mut slots = Vec::new();
+        loop {
+            // At `[` or `,`: a JSON string follows, or (after the last) `]`.
+            at += 1;
+            if body.get(at) != Some(&b'"') {
+                return None;
+            }
+            let start = at;
+            let mut escaped = false;
+            at += 1;
+            loop {
+                match *body.get(at)? {
+                    b'\\' => {
+                        escaped = true;
+                        at += 2;
+                    }
+                    b'"' => break,
+                    _ => at += 1,
+                }
+            }
+            at += 1;
+            let round = stored.rounds.get(slots.len()).copied().unwrap_or(0);
+            let len = u16::try_from(at - start).ok()?;
+            slots.push(Slot { start: u32::try_from(start).ok()?, len, escaped, round });
+            match body.get(at)? {
+                b',' => {}
+                b']' => break,
+                _ => return None,
+            }
+        }
+        Some(Self { id: stored.id, body, slots, keys: stored.keys, first_line: None })
     }
 
     /// Each recipient's UserID and round.
@@ -459,6 +628,8 @@ struct Chunker {
     max_rest_bytes: usize,
     tail: Bytes,
     keys: Arc<[Box<[u8]>]>,
+    /// The input line of the first recipient of the chunk being built.
+    first_line: Option<u64>,
 }
 
 impl Chunker {
@@ -472,12 +643,13 @@ impl Chunker {
             max_rest_bytes,
             tail: tail.clone(),
             keys: Arc::clone(keys),
+            first_line: None,
         }
     }
 
     /// Adds a recipient (a valid UserID). When it does not fit in the chunk being built, that chunk is finished into
     /// `finished` first. (Returning it instead would move an `Option<Chunk>` per recipient.)
-    fn push(&mut self, id: &str, round: u8, finished: &mut impl Extend<Chunk>) {
+    fn push(&mut self, id: &str, round: u8, line: Option<u64>, finished: &mut impl Extend<Chunk>) {
         let escaped = first_json_special(id.as_bytes()).is_some();
         let quoted_len = if escaped { serde_json::to_string(id).map_or(0, |q| q.len()) } else { id.len() + 2 };
         let start_len = if self.slots.is_empty() { HEAD.len() } else { self.body.len() + 1 };
@@ -486,6 +658,7 @@ impl Chunker {
             finished.extend(self.flush());
         }
         if self.slots.is_empty() {
+            self.first_line = line;
             self.body.reserve(self.max_head_bytes + self.max_rest_bytes);
             self.body.extend_from_slice(HEAD);
             self.slots.reserve(self.max_recipients);
@@ -511,12 +684,16 @@ impl Chunker {
         }
         let mut body = std::mem::take(&mut self.body);
         body.push(b']');
+        let mut values = Vec::with_capacity(self.keys.len());
         for key in self.keys.iter() {
+            let value = rand::random::<u32>();
+            values.push(value);
             body.extend_from_slice(key);
-            body.extend_from_slice(itoa_u32(rand::random::<u32>()).as_bytes());
+            body.extend_from_slice(itoa_u32(value).as_bytes());
         }
         body.extend_from_slice(&self.tail);
-        Some(Chunk { body: Bytes::from(body), slots: std::mem::take(&mut self.slots) })
+        let slots = std::mem::take(&mut self.slots);
+        Some(Chunk { id: 0, body: Bytes::from(body), slots, keys: values, first_line: self.first_line.take() })
     }
 
     fn is_empty(&self) -> bool {
@@ -561,6 +738,17 @@ struct Run {
     /// Settled entries not handed over yet (when streaming).
     out: Vec<Failure>,
     settled: Option<mpsc::Sender<Vec<Failure>>>,
+    /// Chunks of unknown outcome waiting for their history to be looked up.
+    resolving: Vec<Unresolved>,
+    resolves: bool,
+    /// Input lines read, skipped ones included (the number of the last line read).
+    line: u64,
+    /// Lines an earlier run accounted for: read only to refill the duplicate set.
+    skip: u64,
+    next_id: u64,
+    journal: Option<Arc<dyn Journal>>,
+    /// What became of the chunk being settled, for the journal.
+    outcome: Option<ChunkOutcome>,
 }
 
 impl Run {
@@ -576,6 +764,48 @@ impl Run {
             chunks: 0,
             out: Vec::new(),
             settled: fanout.settled.clone(),
+            resolving: Vec::new(),
+            resolves: fanout.resolver.is_some(),
+            line: 0,
+            skip: 0,
+            next_id: 0,
+            journal: fanout.journal.clone(),
+            outcome: None,
+        }
+    }
+
+    /// The last input line up to which every line is accounted for by what the journal was told: the line before
+    /// the first recipient of the oldest chunk not yet sent.
+    fn covered(&self) -> u64 {
+        let first = self.ready.front().and_then(|chunk| chunk.first_line).or(self.fresh.first_line);
+        first.map_or(self.line, |line| line - 1)
+    }
+
+    /// Tells the journal of an input line settled without a chunk.
+    fn journal_entry(&self, failure: &Failure) {
+        if let Some(journal) = &self.journal {
+            journal.entry(failure, self.covered());
+        }
+    }
+
+    /// Starts gathering what becomes of a chunk, when journaled.
+    fn begin(&mut self) {
+        if self.journal.is_some() {
+            self.outcome = Some(ChunkOutcome::default());
+        }
+    }
+
+    /// Tells the journal what became of the chunk `id`.
+    fn end(&mut self, id: u64) {
+        if let (Some(journal), Some(outcome)) = (&self.journal, self.outcome.take()) {
+            journal.settled(id, outcome);
+        }
+    }
+
+    fn delivered(&mut self, count: u64) {
+        self.progress.delivered += count;
+        if let Some(outcome) = &mut self.outcome {
+            outcome.delivered += count;
         }
     }
 
@@ -609,14 +839,10 @@ impl Run {
     fn invalid(&mut self, shown: &[u8], line: u64, reason: String) {
         self.progress.invalid += 1;
         let user_id = String::from_utf8_lossy(&shown[..shown.len().min(SHOWN_BYTES)]).into_owned();
-        self.record(Failure {
-            user_id,
-            line: Some(line),
-            status: Settled::Invalid,
-            code: None,
-            reason,
-            outcome_unknown: false,
-        });
+        let failure =
+            Failure { user_id, line: Some(line), status: Settled::Invalid, code: None, reason, outcome_unknown: false };
+        self.journal_entry(&failure);
+        self.record(failure);
     }
 
     /// Takes input entries into chunks (finished chunks join `ready`). Once the duplicate set is too large for the
@@ -630,8 +856,18 @@ impl Run {
         }
         for line in lines {
             let raw = entry(line.bytes());
+            self.line += 1;
+            let number = self.line;
+            if number <= self.skip {
+                // Accounted for by an earlier run: only its place in the duplicate set is wanted.
+                let usable =
+                    line.cut_from().is_none() && std::str::from_utf8(raw).is_ok_and(|id| !id.trim_ascii().is_empty());
+                if usable {
+                    self.seen.insert(self.hasher.hash_one(raw));
+                }
+                continue;
+            }
             self.progress.read += 1;
-            let number = self.progress.read;
             if let Some(length) = line.cut_from() {
                 self.invalid(raw, number, format!("line of {length} bytes, over the {MAX_LINE_BYTES}-byte limit"));
                 continue;
@@ -646,20 +882,22 @@ impl Run {
             }
             if !self.seen.insert(self.hasher.hash_one(raw)) {
                 self.progress.duplicates += 1;
-                self.record(Failure {
+                let failure = Failure {
                     user_id: id.to_owned(),
                     line: Some(number),
                     status: Settled::Duplicate,
                     code: None,
                     reason: "repeats an earlier line".to_owned(),
                     outcome_unknown: false,
-                });
+                };
+                self.journal_entry(&failure);
+                self.record(failure);
                 continue;
             }
             match UserId::check(id) {
                 Ok(()) => {
                     self.progress.pending += 1;
-                    self.fresh.push(id, 0, &mut self.ready);
+                    self.fresh.push(id, 0, Some(number), &mut self.ready);
                 }
                 Err(error) => self.invalid(raw, number, format!("invalid UserID: {}", error.detail())),
             }
@@ -675,31 +913,105 @@ impl Run {
             *self.progress.failed_by_code.entry(code.unwrap_or(0)).or_default() += 1;
             Settled::Failed
         };
-        self.record(Failure { user_id, line: None, status, code, reason, outcome_unknown });
+        let failure = Failure { user_id, line: None, status, code, reason, outcome_unknown };
+        if let Some(outcome) = &mut self.outcome {
+            outcome.failures.push(failure.clone());
+        }
+        self.record(failure);
+    }
+
+    /// A recipient not sent after all (the run was cancelled): failed for this run's report; for the journal, it
+    /// waits for the next run, in the same round.
+    fn not_sent(&mut self, user_id: String, round: u8, reason: String) {
+        if let Some(outcome) = &mut self.outcome {
+            outcome.requeued.push((user_id.clone(), round));
+        }
+        let outcome = self.outcome.take();
+        self.fail(user_id, None, reason, false);
+        self.outcome = outcome;
+    }
+
+    /// A chunk whose outcome is unknown: looked up in the history when the run can, else reported.
+    fn unknown(&mut self, chunk: Chunk, sent_ms: i64, why: String, code: Option<i64>) {
+        if self.resolves {
+            self.resolving.push(Unresolved { chunk, sent_ms, why, code });
+            return;
+        }
+        self.begin();
+        self.progress.pending -= chunk.len() as u64;
+        for (id, _) in chunk.recipients() {
+            self.fail(id.into_owned(), code, format!("outcome unknown: {why}"), true);
+        }
+        self.end(chunk.id);
+    }
+
+    /// Accounts for a chunk of unknown outcome from its history.
+    fn settle_looked_up(&mut self, unresolved: Unresolved, found: Vec<Result<bool, Error>>, rounds: u32) {
+        let Unresolved { chunk, why, code, .. } = unresolved;
+        self.begin();
+        self.progress.pending -= chunk.len() as u64;
+        for ((id, round), found) in chunk.recipients().zip(found) {
+            match found {
+                Ok(true) => {
+                    self.progress.resolved += 1;
+                    if let Some(outcome) = &mut self.outcome {
+                        outcome.resolved += 1;
+                    }
+                    self.delivered(1);
+                }
+                // Never stored: as safe to send again as the first time.
+                Ok(false) if u32::from(round) < rounds => self.requeue(&id, round + 1),
+                Ok(false) => {
+                    let reason = format!("not delivered ({why}; not in the history) and no round left");
+                    self.fail(id.into_owned(), code, reason, false);
+                }
+                Err(error) => {
+                    let reason = format!("outcome unknown: {why}; the history lookup failed: {error}");
+                    self.fail(id.into_owned(), code, reason, true);
+                }
+            }
+        }
+        self.end(chunk.id);
     }
 
     /// Accounts for a finished chunk task.
-    fn settle_joined(&mut self, joined: Result<(Chunk, Result<Bytes, Error>), tokio::task::JoinError>, rounds: u32) {
+    fn settle_joined(&mut self, joined: Result<Done, tokio::task::JoinError>, rounds: u32) {
         match joined {
-            Ok((chunk, result)) => self.settle(chunk, result, rounds),
+            Ok(Done::Sent { chunk, result, sent_ms }) => self.settle(chunk, result, sent_ms, rounds),
+            Ok(Done::LookedUp { unresolved, found }) => self.settle_looked_up(unresolved, found, rounds),
             // A send task cannot panic short of a bug; its recipients are then unaccounted for, so say so.
             Err(error) => tracing::error!(%error, "a fan-out chunk task failed"),
         }
     }
 
     /// Accounts for a finished chunk.
-    fn settle(&mut self, chunk: Chunk, result: Result<Bytes, Error>, rounds: u32) {
+    fn settle(&mut self, chunk: Chunk, result: Result<Bytes, Error>, sent_ms: i64, rounds: u32) {
+        let result = match result {
+            Err(
+                error @ (Error::TimedOut { .. }
+                | Error::NoResponse { .. }
+                | Error::Unreadable { .. }
+                | Error::OutcomeUnknown { .. }),
+            ) => {
+                // Sent, but no answer said what happened: the message may have been delivered. Sending again
+                // under a new MsgRandom could deliver it twice, so these recipients are looked up or reported.
+                let code = error.service_code();
+                return self.unknown(chunk, sent_ms, error.to_string(), code);
+            }
+            result => result,
+        };
+        self.begin();
         self.progress.pending -= chunk.len() as u64;
         match result {
             Ok(answer) => {
                 let listed = error_list(&answer);
                 if listed.is_empty() {
-                    self.progress.delivered += chunk.len() as u64;
-                    return;
+                    self.delivered(chunk.len() as u64);
+                    return self.end(chunk.id);
                 }
                 for (id, round) in chunk.recipients() {
                     match listed.get(id.as_ref()) {
-                        None => self.progress.delivered += 1,
+                        None => self.delivered(1),
                         Some(&code) => self.again_or_fail(&id, round, rounds, code, retry_class(code), ""),
                     }
                 }
@@ -717,8 +1029,8 @@ impl Run {
             }
             Err(Error::NotSent { reason, .. }) => {
                 // Cancelled before it left: nothing was sent.
-                for (id, _) in chunk.recipients() {
-                    self.fail(id.into_owned(), None, format!("not sent: {reason}"), false);
+                for (id, round) in chunk.recipients() {
+                    self.not_sent(id.into_owned(), round, format!("not sent: {reason}"));
                 }
             }
             Err(error @ Error::Connect { .. }) => {
@@ -733,8 +1045,7 @@ impl Run {
                 }
             }
             Err(error) => {
-                // Sent, but no answer said what happened: the message may have been delivered. Sending again
-                // under a new MsgRandom could deliver it twice, so these recipients are reported, not retried.
+                // Any other failure of a call that may have acted: as unknown as a timeout, never re-sent blindly.
                 let reason = error.to_string();
                 let code = error.service_code();
                 for (id, _) in chunk.recipients() {
@@ -742,6 +1053,7 @@ impl Run {
                 }
             }
         }
+        self.end(chunk.id);
     }
 
     fn again_or_fail(&mut self, id: &str, round: u8, rounds: u32, code: i64, class: RetryClass, info: &str) {
@@ -757,7 +1069,10 @@ impl Run {
 
     fn requeue(&mut self, id: &str, round: u8) {
         self.progress.pending += 1;
-        self.retries.chunker.push(id, round, &mut self.retries.ready);
+        if let Some(outcome) = &mut self.outcome {
+            outcome.requeued.push((id.to_owned(), round));
+        }
+        self.retries.chunker.push(id, round, None, &mut self.retries.ready);
     }
 
     fn publish(&self, progress: &watch::Sender<FanoutProgress>) {
@@ -783,6 +1098,7 @@ impl Run {
             delivered: progress.delivered,
             failed: progress.failed,
             outcome_unknown: progress.outcome_unknown,
+            resolved: progress.resolved,
             invalid: progress.invalid,
             duplicate_lines: progress.duplicates,
             failed_by_code: progress.failed_by_code,
@@ -841,6 +1157,8 @@ fn error_list(answer: &[u8]) -> HashMap<String, i64> {
         .unwrap_or_default()
 }
 
+mod journal;
+mod resolve;
 mod seen;
 
 #[cfg(test)]

@@ -325,3 +325,46 @@ async fn a_paced_fan_out_whose_queue_outlasts_the_window_never_delivers_twice() 
     assert!(report.failures.len() < RECIPIENTS / 10, "{} unknown of {RECIPIENTS}", report.failures.len());
     running.shutdown().await;
 }
+
+/// Unknown outcomes settled from the history instead of reported: a chunk whose answer was lost after the
+/// message was stored is found in each recipient's history and counted delivered; a chunk dropped before it was
+/// stored is absent from every history and is sent again, once, in a new chunk. One attempt per call, so every
+/// such fault leaves an unknown outcome; one chunk at a time, so the seeded faults fall on the same requests in
+/// every run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_outcomes_are_settled_from_the_history_and_the_absent_are_sent_once_more() {
+    const RECIPIENTS: usize = 1_000;
+    let running = emulator("lost=0.15,drop=0.15".parse().unwrap(), true).await;
+    let client = client(&running, |config| {
+        config.pacing = false;
+        config.retry = RetryPolicy { max_attempts: 1, ..RetryPolicy::default() };
+    });
+    let message = request::<tim_model::c2c::BatchSendMsgRequest>(
+        json!({"To_Account": ["x"], "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"Text": "hello"}}]}),
+    );
+    let options = FanoutOptions {
+        concurrency: 1,
+        max_recipients: 25,
+        transient_rounds: 10,
+        resolve_delay: Duration::from_millis(1),
+        ..FanoutOptions::default()
+    };
+    let fanout = Fanout::new(client, &message, options).unwrap();
+    assert!(fanout.resolves_unknown());
+    let ids: Vec<String> = (0..RECIPIENTS).map(|i| format!("look{i:05}")).collect();
+    let report = fanout.run(stream::iter(ids.iter())).await;
+
+    assert!(report.failures.is_empty(), "{:?}", &report.failures[..report.failures.len().min(3)]);
+    let emulator = running.emulator();
+    for id in &ids {
+        assert_eq!(emulator.inbox_len(id), Some(1), "{id} must hold the message exactly once");
+    }
+    assert_eq!((report.delivered as usize, report.outcome_unknown), (RECIPIENTS, 0));
+    let stats = running.stats();
+    let (lost, dropped) = (stats.faults.get("lost").copied(), stats.faults.get("drop").copied());
+    assert!(lost > Some(0) && dropped > Some(0), "both kinds of fault happened: {:?}", stats.faults);
+    assert!(report.resolved > 0, "stored chunks were found in the history: {report:?}");
+    assert!(report.chunks > (RECIPIENTS / 25) as u64, "dropped chunks were sent again in new chunks: {report:?}");
+    assert_eq!(stats.duplicates_dropped, 0, "nothing was sent twice under the same keys either");
+    running.shutdown().await;
+}

@@ -36,6 +36,7 @@ pub(crate) fn fanout_progress(progress: &FanoutProgress) -> pb::FanoutEvent {
             pending: progress.pending,
             outcome_unknown: progress.outcome_unknown,
             invalid: progress.invalid,
+            resolved: progress.resolved,
         })),
     }
 }
@@ -96,6 +97,7 @@ pub(crate) fn fanout_report_events(report: FanoutReport, batch: usize) -> Vec<pb
             cancelled: report.cancelled,
             outcome_unknown: report.outcome_unknown,
             invalid: report.invalid,
+            resolved: report.resolved,
         })),
     });
     events

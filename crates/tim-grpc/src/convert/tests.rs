@@ -1650,6 +1650,7 @@ fn report(failures: usize, duplicates: usize) -> tim_transport::FanoutReport {
         delivered: 100,
         failed: failures.len() as u64 - unknown,
         outcome_unknown: unknown,
+        resolved: 7,
         invalid: 0,
         duplicate_lines: duplicates as u64,
         failed_by_code,
@@ -1704,6 +1705,7 @@ fn fanout_reports_become_batches_of_the_requested_size_then_one_report() {
             cancelled: false,
             outcome_unknown: 1,
             invalid: 0,
+            resolved: 7,
         }
     );
     assert_eq!(report.read, report.delivered + report.failed + report.outcome_unknown + report.duplicates);
@@ -1766,6 +1768,7 @@ fn fanout_progress_copies_the_counters() {
         delivered: 6,
         failed: 1,
         outcome_unknown: 1,
+        resolved: 3,
         invalid: 1,
         duplicates: 2,
         pending: 1,
@@ -1782,6 +1785,7 @@ fn fanout_progress_copies_the_counters() {
                 pending: 1,
                 outcome_unknown: 1,
                 invalid: 1,
+                resolved: 3,
             }))
         }
     );

@@ -16,7 +16,7 @@ fn chunks_of(ids: impl Iterator<Item = String>, text: &str) -> Vec<Chunk> {
     let mut chunker = Chunker::new(&FanoutOptions::default(), &tail, &keys);
     let mut chunks = Vec::new();
     for id in ids {
-        chunker.push(&id, 0, &mut chunks);
+        chunker.push(&id, 0, None, &mut chunks);
     }
     chunks.extend(chunker.flush());
     chunks
