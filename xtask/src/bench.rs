@@ -22,6 +22,12 @@ struct Ratio {
 /// Every ratio an issue asks for. A ratio whose benches did not run (a filter excluded them) is skipped.
 const RATIOS: &[Ratio] = &[
     Ratio {
+        name: "journaled_fanout_vs_in_memory",
+        subject: "jobs/fanout_1m/journaled",
+        baseline: "jobs/fanout_1m/in_memory",
+        meaning: "recipients/s of a 1,000,000-recipient fan-out journaled to the job store (fsynced before each chunk leaves) relative to the same fan-out in memory (target >= 0.8)",
+    },
+    Ratio {
         name: "fanout_engine_vs_raw_hyper",
         subject: "transport/fanout_100k/engine",
         baseline: "transport/fanout_100k/raw_hyper",

@@ -1,4 +1,4 @@
-//! The dependency-direction check: dependencies run one way, model ← sig ← transport ← grpc.
+//! The dependency-direction check: dependencies run one way, model ← sig ← transport ← jobs ← grpc.
 //!
 //! For each crate below, its normal (non-dev, non-build) dependency graph must not contain any of the listed
 //! packages. `cargo tree` prints the graph; a forbidden name anywhere in it fails the check.
@@ -18,6 +18,7 @@ const RULES: &[(&str, &[&str], &str)] = &[
         "signing is pure computation and never depends on the transport or the gateway",
     ),
     ("tim-transport", &["tonic", "prost", "tim-grpc"], "the transport knows nothing about gRPC"),
+    ("tim-jobs", &["tonic", "prost", "tim-grpc"], "the job store knows nothing about gRPC"),
 ];
 
 /// Runs every rule and reports all violations at once.

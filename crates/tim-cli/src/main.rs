@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 mod emulator;
 mod inspect;
+mod jobs;
 mod recipients;
 mod remote;
 mod serve;
@@ -34,6 +35,9 @@ enum Command {
     Call(remote::CallArgs),
     /// Send one text to every UserID of a file, in 500-recipient batches, and report on each recipient.
     Fanout(remote::FanoutArgs),
+    /// List, show and cancel the durable fan-outs of a journal directory (`tim fanout --journal DIR`).
+    #[command(subcommand)]
+    Jobs(jobs::JobsCommand),
     /// Generate and verify UserSigs (TLS Sig API v2), compatibly with Tencent's official libraries.
     #[command(subcommand)]
     Sig(sig::SigCommand),
@@ -60,6 +64,7 @@ fn main() -> ExitCode {
         Command::Commands(args) => inspect::commands(&args),
         Command::Call(args) => remote::call(&args),
         Command::Fanout(args) => remote::fanout(&args),
+        Command::Jobs(command) => jobs::run(&command),
         Command::Sig(command) => sig::run(command),
         Command::Emulator(args) => emulator::run(&args),
         Command::Serve(args) => serve::run(&args),

@@ -46,7 +46,7 @@ pub(crate) struct ConnectionArgs {
 }
 
 impl ConnectionArgs {
-    fn client(&self, pacing: &PacingArgs) -> Result<Client, Failure> {
+    pub(crate) fn client(&self, pacing: &PacingArgs) -> Result<Client, Failure> {
         let endpoint = match (&self.base_url, &self.region) {
             (Some(url), _) => Endpoint::BaseUrl(url.clone()),
             (None, Some(name)) => Endpoint::Region {
@@ -111,10 +111,10 @@ pub(crate) struct CallArgs {
 #[derive(Debug, Args)]
 pub(crate) struct FanoutArgs {
     #[command(flatten)]
-    connection: ConnectionArgs,
+    pub(crate) connection: ConnectionArgs,
     /// File with one UserID a line (`-` for standard input).
     #[arg(long, value_name = "FILE")]
-    recipients: PathBuf,
+    pub(crate) recipients: PathBuf,
     /// The text to send.
     #[arg(long)]
     text: String,
@@ -124,15 +124,39 @@ pub(crate) struct FanoutArgs {
     /// Where to write the report, as JSON Lines: one line per recipient that was not delivered (failed, of unknown
     /// outcome, invalid or duplicate), written as each is settled, then a summary line [default: standard output].
     #[arg(long, value_name = "FILE")]
-    report: Option<PathBuf>,
+    pub(crate) report: Option<PathBuf>,
     /// batchsendmsg calls in flight at once.
     #[arg(long, default_value_t = tim_transport::fanout::DEFAULT_FANOUT_CONCURRENCY)]
-    concurrency: usize,
+    pub(crate) concurrency: usize,
+    /// Make the fan-out a durable job in this directory: every batch is written down before it is sent, and
+    /// running the same command again with the same directory resumes it (after Ctrl-C, kill -9 or a crash)
+    /// without sending anyone the message twice; the report then accounts for every line of the job.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) journal: Option<PathBuf>,
+    /// Leave unknown outcomes (a lost answer, a timeout) unknown instead of looking each recipient up in the
+    /// history (admin_getroammsg) and sending the message again to those it never reached.
+    #[arg(long)]
+    pub(crate) no_resolve: bool,
+    /// How long after a batch of unknown outcome was sent its history is looked up, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = tim_transport::fanout::DEFAULT_RESOLVE_DELAY.as_millis() as u64)]
+    pub(crate) resolve_delay_ms: u64,
     #[command(flatten)]
-    pacing: PacingArgs,
+    pub(crate) pacing: PacingArgs,
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+impl FanoutArgs {
+    /// The engine's options from the flags.
+    pub(crate) fn options(&self) -> FanoutOptions {
+        FanoutOptions {
+            concurrency: self.concurrency.max(1),
+            resolve_unknown: !self.no_resolve,
+            resolve_delay: Duration::from_millis(self.resolve_delay_ms),
+            ..FanoutOptions::default()
+        }
+    }
+}
+
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| Failure(format!("cannot start: {e}")))
 }
 
@@ -172,7 +196,7 @@ struct Summary<'a> {
 }
 
 /// Where the report goes: a file or standard output.
-type ReportSink = Box<dyn std::io::Write + Send>;
+pub(crate) type ReportSink = Box<dyn std::io::Write + Send>;
 
 /// Sends one text to every recipient of a file, with a progress bar on a terminal and a JSON Lines report written
 /// as recipients are settled.
@@ -187,6 +211,9 @@ pub(crate) fn fanout(args: &FanoutArgs) -> Result<(), Failure> {
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout())),
     };
+    if let Some(dir) = &args.journal {
+        return crate::jobs::journaled_fanout(args, &message, dir, sink);
+    }
     let read_error = ReadError::default();
     let (report, mut sink) = runtime()?.block_on(run_fanout(args, &message, sink, &read_error))?;
     let read_error = read_error.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
@@ -221,7 +248,7 @@ async fn run_fanout(
     read_error: &ReadError,
 ) -> Result<(FanoutReport, ReportSink), Failure> {
     let client = args.connection.client(&args.pacing)?;
-    let options = FanoutOptions { concurrency: args.concurrency.max(1), ..FanoutOptions::default() };
+    let options = args.options();
     let quota = client.pacer().quota(CommandId::BatchSendMsg);
     let paced = !client.pacer().is_unlimited();
     let mut fanout = Fanout::new(client, message, options)?;
@@ -284,10 +311,11 @@ async fn run_fanout(
 /// One line a person reads: every kind of line counted.
 fn summary_line(report: &FanoutReport, not_read_from_line: Option<u64>) -> String {
     let mut text = format!(
-        "delivered {} of {} lines; {} failed {:?}; {} outcome unknown (check before sending again); {} invalid; \
-         {} duplicate",
+        "delivered {} of {} lines ({} found in the history after an unknown outcome); {} failed {:?}; {} outcome \
+         unknown (check before sending again); {} invalid; {} duplicate",
         report.delivered,
         report.read,
+        report.resolved,
         report.failed,
         report.failed_by_code,
         report.outcome_unknown,
@@ -311,7 +339,7 @@ fn write_settled(sink: &mut ReportSink, batch: &[Settled]) -> std::io::Result<()
 
 /// Ctrl-C and SIGTERM stop the fan-out the same way: no new batch, the report written with `cancelled`. The
 /// handlers are in place when this returns, so a signal from then on is never the default exit.
-fn stop_on_signals(cancel: tim_transport::CancelHandle) -> Result<(), Failure> {
+pub(crate) fn stop_on_signals(cancel: tim_transport::CancelHandle) -> Result<(), Failure> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -376,7 +404,9 @@ fn bar_style(counted: bool) -> ProgressStyle {
 }
 
 /// A progress bar fed by the fan-out's counters, on a terminal only; its total is set once the file is counted.
-fn progress_bar(mut progress: tokio::sync::watch::Receiver<tim_transport::FanoutProgress>) -> Option<ProgressBar> {
+pub(crate) fn progress_bar(
+    mut progress: tokio::sync::watch::Receiver<tim_transport::FanoutProgress>,
+) -> Option<ProgressBar> {
     if !std::io::stderr().is_terminal() {
         return None;
     }

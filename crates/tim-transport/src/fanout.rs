@@ -25,7 +25,7 @@ use crate::client::Client;
 use crate::error::Error;
 use bytes::Bytes;
 use futures_util::{FutureExt, Stream, StreamExt};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasher;
 use std::sync::Arc;
@@ -82,7 +82,7 @@ impl Default for FanoutOptions {
 }
 
 /// What became of an input entry that was not delivered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Settled {
     /// The service refused it, or it was never sent (`code` says which).
@@ -96,19 +96,19 @@ pub enum Settled {
 }
 
 /// Why a recipient did not get the message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failure {
     /// The recipient as it appeared in the input (for a line that is not UTF-8, with the bad bytes replaced; for
     /// a line over [`MAX_LINE_BYTES`], its start only).
     #[serde(rename = "UserID")]
     pub user_id: String,
     /// The input line, counting from 1, for invalid and duplicate entries.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<u64>,
     /// What became of it.
     pub status: Settled,
     /// The service's error code, when it gave one (70107: the account does not exist).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<i64>,
     /// What happened, in words.
     pub reason: String,
@@ -361,7 +361,12 @@ impl Fanout {
         let mut batch = Vec::with_capacity(READ_BATCH);
         let mut input_done = false;
         let mut in_flight: JoinSet<Done> = JoinSet::new();
-        let window = self.options.concurrency;
+        // Journaled, a chunk first waits for its record to be on disk. Unpaced, more chunks are under way than are
+        // sent at once, so the commits overlap the sending (`sending` holds the HTTP concurrency to its setting).
+        // Paced, the quota sets the rate and recording ahead would only leave more chunks to look up after a crash.
+        let ahead = self.journal.is_some() && self.client.pacer().is_unlimited();
+        let window = self.options.concurrency * if ahead { JOURNALED_AHEAD } else { 1 };
+        let sending = Arc::new(tokio::sync::Semaphore::new(self.options.concurrency));
         let rounds = self.options.transient_rounds;
         loop {
             while let Some(joined) = in_flight.try_join_next() {
@@ -397,6 +402,7 @@ impl Fanout {
                 let recipients = chunk.len() as u32;
                 let body = chunk.body.clone();
                 let cancel = self.cancel.clone();
+                let sending = Arc::clone(&sending);
                 in_flight.spawn(async move {
                     let command = BatchSendMsgRequest::command();
                     // Nothing leaves before the journal holds the chunk; a journal that cannot write stops the run.
@@ -409,6 +415,7 @@ impl Fanout {
                         return Done::Sent { chunk, result, sent_ms };
                     }
                     // A chunk still waiting for its quota when the fan-out is cancelled is not sent at all.
+                    let _permit = sending.acquire_owned().await;
                     let result = client.send_bytes_unless_cancelled(command, body, recipients, &cancel).await;
                     Done::Sent { chunk, result, sent_ms }
                 });
@@ -505,6 +512,10 @@ impl Fanout {
         }
     }
 }
+
+/// How many times the concurrency an unpaced journaled fan-out has under way (being recorded, or recorded and
+/// waiting to be sent): a crash leaves up to this many times the concurrency of chunks to look up.
+const JOURNALED_AHEAD: usize = 4;
 
 /// Input lines handled together: their duplicate checks are started before any is waited for.
 const READ_BATCH: usize = 32;
@@ -1107,6 +1118,15 @@ impl Run {
             chunks: self.chunks,
             cancelled: cancel.is_cancelled(),
         }
+    }
+}
+
+impl StoredChunk {
+    /// Each recipient's UserID and round, read back from the body; `None` when the body is not one the engine
+    /// wrote.
+    pub fn recipients(&self) -> Option<Vec<(String, u8)>> {
+        let chunk = Chunk::from_stored(self.clone())?;
+        Some(chunk.recipients().map(|(id, round)| (id.into_owned(), round)).collect())
     }
 }
 
