@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?).join("../../proto");
-    let files = ["accounts", "common", "fanout", "groups", "messages", "rest"]
+    let files = ["accounts", "common", "fanout", "groups", "jobs", "messages", "rest"]
         .map(|name| root.join(format!("tim/v1/{name}.proto")));
     for file in &files {
         println!("cargo:rerun-if-changed={}", file.display());

@@ -20,6 +20,10 @@ pub(crate) enum JobsCommand {
     Show(JobArgs),
     /// Cancel a job that is not running: nothing more is sent, and running its fan-out again only reports.
     Cancel(JobArgs),
+    /// Pause a job that is not running: running its fan-out again only reports until it is resumed.
+    Pause(JobArgs),
+    /// Let a paused job run again.
+    Resume(JobArgs),
 }
 
 /// Where the jobs are.
@@ -61,6 +65,14 @@ pub(crate) fn run(command: &JobsCommand) -> Result<(), Failure> {
             let job = JobStore::open(&args.store.journal)?.cancel(args.job, now_ms())?;
             print_line(&list_line(&job))
         }
+        JobsCommand::Pause(args) => {
+            let job = JobStore::open(&args.store.journal)?.pause(args.job, now_ms())?;
+            print_line(&list_line(&job))
+        }
+        JobsCommand::Resume(args) => {
+            let job = JobStore::open(&args.store.journal)?.unpause(args.job, now_ms())?;
+            print_line(&list_line(&job))
+        }
     }
 }
 
@@ -81,17 +93,6 @@ fn list_line(job: &JobInfo) -> String {
     )
 }
 
-/// The message as a job records it: without the fields each chunk has its own of.
-fn message_spec(message: &BatchSendMsgRequest) -> serde_json::Value {
-    let mut value = serde_json::to_value(message).unwrap_or_default();
-    if let Some(fields) = value.as_object_mut() {
-        for key in ["To_Account", "MsgSeq", "MsgRandom"] {
-            fields.remove(key);
-        }
-    }
-    value
-}
-
 /// `tim fanout --journal DIR`: the job of this message and file, created, resumed or (when over) reported.
 pub(crate) fn journaled_fanout(
     args: &FanoutArgs,
@@ -104,7 +105,7 @@ pub(crate) fn journaled_fanout(
     }
     let source = Source::of_file(&args.recipients)
         .map_err(|e| Failure(format!("cannot read {}: {e}", args.recipients.display())))?;
-    let spec = JobSpec { message: message_spec(message), source };
+    let spec = JobSpec::new(message, source);
     let store = JobStore::open(dir)?;
     let jobs = store.jobs()?;
     let job = match jobs.iter().find(|job| job.spec.same_job(&spec)) {
@@ -193,6 +194,12 @@ pub(crate) fn journaled_fanout(
             Ok(())
         }
         JobState::Cancelled => Err(Failure(format!("job {} was cancelled", job.id))),
+        JobState::Paused => Err(Failure(format!(
+            "job {} is paused: `tim jobs resume --journal {} {}` lets it run again",
+            job.id,
+            dir.display(),
+            job.id
+        ))),
         JobState::Running => {
             Err(Failure(format!("job {} stopped before it finished: run the same command again to resume it", job.id)))
         }
@@ -231,8 +238,8 @@ fn run_job(
             .await
             .map_err(|e| Failure(format!("cannot open {}: {e}", args.recipients.display())))?;
         let bar = progress_bar(fanout.progress());
-        let read_error = crate::recipients::ReadError::default();
-        let lines = crate::recipients::lines(Box::new(file), args.recipients.display().to_string(), read_error.clone());
+        let read_error = tim_jobs::input::ReadError::default();
+        let lines = tim_jobs::input::lines(Box::new(file), args.recipients.display().to_string(), read_error.clone());
         let report = fanout.run(lines).await;
         if let Some(bar) = bar {
             bar.finish_and_clear();

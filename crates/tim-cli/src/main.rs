@@ -12,7 +12,6 @@ use std::process::ExitCode;
 mod emulator;
 mod inspect;
 mod jobs;
-mod recipients;
 mod remote;
 mod serve;
 mod sig;

@@ -4,13 +4,13 @@
 //! The connection flags are shared: `--sdkappid`, `--admin`, `--key` and one of `--region` / `--base-url`, each also
 //! read from the environment (`TIM_SDKAPPID`, `TIM_ADMIN`, `TIM_SECRET_KEY`, `TIM_REGION`, `TIM_BASE_URL`).
 
-use crate::recipients::{self, ReadError};
 use crate::{Failure, print_line, say};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal as _, Read as _, Write as _};
 use std::path::PathBuf;
 use std::time::Duration;
+use tim_jobs::input::{self as recipients, ReadError};
 use tim_model::api::TypedRequest as _;
 use tim_model::c2c::BatchSendMsgRequest;
 use tim_model::command::{CommandId, Rate};

@@ -217,6 +217,7 @@ async fn serve(
         tls,
         shutdown_grace: config.shutdown_grace,
         fanout_concurrency: config.fanout_concurrency,
+        data_dir: config.data_dir.clone(),
     };
     let gateway = Gateway::new(upstream.client, options)?;
     let listener = tokio::net::TcpListener::bind(config.listen)

@@ -4,21 +4,15 @@
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use tim_emulator::{Emulator, QuotaConfig, RunningEmulator};
-use tim_sig::SecretKey;
+use tim_emulator::{FaultConfig, RunningEmulator};
 
-const SDKAPPID: u64 = 1_400_000_000;
 const KEY: &str = "cli-fanout-key";
 
+mod common;
+use common::SDKAPPID;
+
 async fn emulator() -> RunningEmulator {
-    let clock = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    let emulator = Emulator::builder(SDKAPPID, SecretKey::new(KEY).unwrap(), clock)
-        .admin("administrator")
-        .auto_create_accounts(true)
-        .quotas(QuotaConfig::disabled())
-        .build()
-        .unwrap();
-    emulator.serve(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap()).unwrap()
+    common::emulator(KEY, FaultConfig::none(), 0).await
 }
 
 fn scratch(name: &str) -> PathBuf {

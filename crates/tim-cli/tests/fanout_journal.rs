@@ -1,4 +1,4 @@
-//! `tim fanout --journal` as a process, killed with SIGKILL again and again while it sends through injected
+//! `tim fanout --journal` as a process, killed with SIGKILL (and now and then stopped with SIGTERM) again and again while it sends through injected
 //! faults, and resumed each time: in the end every recipient holds the message exactly once, and the report
 //! accounts for every line of the file. The kill points are explicit signals (how many messages the emulator has
 //! stored), not sleeps.
@@ -6,23 +6,15 @@
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-use tim_emulator::{Emulator, QuotaConfig, RunningEmulator};
-use tim_sig::SecretKey;
+use tim_emulator::RunningEmulator;
 
-const SDKAPPID: u64 = 1_400_000_000;
 const KEY: &str = "cli-journal-key";
 
+mod common;
+use common::SDKAPPID;
+
 async fn emulator(faults: &str) -> RunningEmulator {
-    let clock = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    let emulator = Emulator::builder(SDKAPPID, SecretKey::new(KEY).unwrap(), clock)
-        .admin("administrator")
-        .auto_create_accounts(true)
-        .quotas(QuotaConfig::disabled())
-        .faults(faults.parse().unwrap())
-        .seed(5)
-        .build()
-        .unwrap();
-    emulator.serve(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap()).unwrap()
+    common::emulator(KEY, faults.parse().unwrap(), 5).await
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -70,7 +62,7 @@ async fn wait_for_stored(running: &RunningEmulator, child: &mut Child, count: u6
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_journaled_fan_out_killed_again_and_again_delivers_each_recipient_exactly_once() {
     const RECIPIENTS: u64 = 20_000;
-    const KILLS: u64 = 6;
+    const KILLS: u64 = 8;
     // Faults that store the message and lose the answer, drop requests before storing, and answer 502 before.
     let running = emulator("lost=0.04,drop=0.04,502=0.02").await;
     let dir = scratch("kills");
@@ -82,17 +74,22 @@ async fn a_journaled_fan_out_killed_again_and_again_delivers_each_recipient_exac
     let paced =
         ["--quota", "openim/batchsendmsg=4/s", "--quota", "openim/admin_getroammsg=4000/s", "--concurrency", "4"];
 
-    let mut kills = 0;
+    // Every third stop is a SIGTERM, which stops the run gracefully (batches waiting for their quota are handed
+    // back to the journal as not sent); the others are SIGKILLs.
+    let (mut kills, mut terms) = (0, 0);
     for k in 1..=KILLS {
         let mut child = fanout(&running, &dir, "flash sale", &paced).spawn().unwrap();
         let running_still = wait_for_stored(&running, &mut child, RECIPIENTS * k / (KILLS + 2)).await;
-        if running_still {
+        if running_still && k % 3 == 0 {
+            Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+            terms += 1;
+        } else if running_still {
             child.kill().unwrap(); // SIGKILL: no handler runs, nothing is flushed.
             kills += 1;
         }
         let _ = child.wait().unwrap();
     }
-    assert!(kills >= 5, "the fan-out was killed at least five times ({kills})");
+    assert!(kills >= 5 && terms >= 2, "the fan-out was killed at least five times ({kills}) and stopped ({terms})");
     let output = fanout(&running, &dir, "flash sale", &paced).output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "two lines are not delivered (a duplicate is not a failure): {stderr}");

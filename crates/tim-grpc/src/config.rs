@@ -6,6 +6,7 @@
 //! ```toml
 //! listen = "127.0.0.1:50051"           # TIM_LISTEN
 //! metrics_listen = "127.0.0.1:9464"    # TIM_METRICS_LISTEN
+//! data_dir = "/var/lib/tim"            # TIM_DATA_DIR: durable jobs (JobService); without it jobs are refused
 //!
 //! [tencent]                            # leave out to run on the embedded emulator
 //! sdkappid = 1400000000                # TIM_SDKAPPID
@@ -70,6 +71,8 @@ pub struct FileConfig {
     pub listen: Option<SocketAddr>,
     /// The metrics listener.
     pub metrics_listen: Option<SocketAddr>,
+    /// Where durable jobs live.
+    pub data_dir: Option<PathBuf>,
     /// Tencent credentials and endpoint.
     pub tencent: Option<TencentSection>,
     /// Callers.
@@ -249,6 +252,8 @@ pub struct ServeConfig {
     pub listen: SocketAddr,
     /// Metrics listener.
     pub metrics_listen: SocketAddr,
+    /// Where durable jobs live (none: `JobService` refuses every call).
+    pub data_dir: Option<PathBuf>,
     /// Where calls go.
     pub backend: Backend,
     /// Callers; `dev_token` says whether the only one is the development token.
@@ -343,6 +348,7 @@ impl FileConfig {
         Ok(ServeConfig {
             listen,
             metrics_listen,
+            data_dir: var("TIM_DATA_DIR").map(PathBuf::from).or(self.data_dir.take()),
             backend,
             callers,
             dev_token,

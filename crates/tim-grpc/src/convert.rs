@@ -28,7 +28,7 @@ mod push_all;
 mod tests;
 
 pub(crate) use fanout::{
-    failure_batch, fanout_message_path, fanout_progress, fanout_report_events, message_for_fanout,
+    failure_batch, failures, fanout_message_path, fanout_progress, fanout_report_events, message_for_fanout,
 };
 
 /// A protobuf request of a typed RPC that becomes a `tim-model` request.

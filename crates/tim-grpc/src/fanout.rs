@@ -120,24 +120,34 @@ impl FanoutRpc {
         let Some(pb::FanoutRequest { kind: Some(Kind::Start(start)) }) = first else {
             return Err(error::bad_field("start", "must be the first message of the stream"));
         };
-        let Some(message) = start.message else {
-            return Err(error::bad_field("start.message", "is missing"));
-        };
-        let command = <tim_model::c2c::BatchSendMsgRequest as tim_model::api::TypedRequest>::command().path;
-        let received = message.clone();
-        let names = |rest: &str| convert::fanout_message_path(&received, rest);
-        let model = convert::message_for_fanout(message).map_err(|errors| error::invalid(command, &errors, &names))?;
         let concurrency = match start.concurrency {
             0 => self.concurrency,
             n => n.min(MAX_CONCURRENCY) as usize,
         };
         let options = FanoutOptions { concurrency, ..FanoutOptions::default() };
-        let fanout =
-            Fanout::new(self.shared.client.clone(), &model, options).map_err(|e| error::from_transport(&e, &names))?;
+        let (_, fanout) = prepare_fanout(&self.shared.client, start.message, options)?;
         let interval = Duration::from_secs(u64::from(start.progress_interval_secs.max(1)));
         let expected = usize::try_from(start.expected_recipients).unwrap_or(usize::MAX);
         Ok((fanout, interval, expected))
     }
+}
+
+/// The message of a fan-out's (or a job's) `start`, converted and checked, and a fan-out that sends it; errors name
+/// the fields of `start.message`.
+pub(crate) fn prepare_fanout(
+    client: &tim_transport::Client,
+    message: Option<pb::BatchSendMsgRequest>,
+    options: FanoutOptions,
+) -> Result<(tim_model::c2c::BatchSendMsgRequest, Fanout), Status> {
+    let Some(message) = message else {
+        return Err(error::bad_field("start.message", "is missing"));
+    };
+    let command = <tim_model::c2c::BatchSendMsgRequest as tim_model::api::TypedRequest>::command().path;
+    let received = message.clone();
+    let names = |rest: &str| convert::fanout_message_path(&received, rest);
+    let model = convert::message_for_fanout(message).map_err(|errors| error::invalid(command, &errors, &names))?;
+    let fanout = Fanout::new(client.clone(), &model, options).map_err(|e| error::from_transport(&e, &names))?;
+    Ok((model, fanout))
 }
 
 /// One running fan-out's surroundings.

@@ -63,6 +63,8 @@ pub struct GatewayOptions {
     pub shutdown_grace: Duration,
     /// Chunks in flight per fan-out unless the caller asks for another number.
     pub fanout_concurrency: usize,
+    /// Where durable jobs live (`JobService`); without it the job service refuses every call.
+    pub data_dir: Option<std::path::PathBuf>,
 }
 
 impl GatewayOptions {
@@ -75,6 +77,7 @@ impl GatewayOptions {
             tls: None,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             fanout_concurrency: crate::fanout::DEFAULT_CONCURRENCY,
+            data_dir: None,
         }
     }
 }
@@ -144,6 +147,15 @@ impl Gateway {
             concurrency: self.options.fanout_concurrency,
         };
 
+        // Jobs resume before the gateway accepts calls.
+        let runner = match &self.options.data_dir {
+            Some(dir) => {
+                Some(crate::jobs::Runner::start(dir.clone(), self.shared.clone(), self.options.fanout_concurrency)?)
+            }
+            None => None,
+        };
+        let jobs = crate::jobs::JobRpc { runner: runner.clone() };
+
         // Fan-out callers stream recipients in messages of hundreds of kilobytes: windows of a few of them keep the
         // stream flowing while the engine works, instead of HTTP/2's 64 KiB default.
         let mut builder = Server::builder()
@@ -180,7 +192,8 @@ impl Gateway {
                 pb::rest_service_server::RestServiceServer::new(Rest(self.shared.clone()))
                     .max_decoding_message_size(limit),
             )
-            .add_service(pb::fanout_service_server::FanoutServiceServer::new(fanout).max_decoding_message_size(limit));
+            .add_service(pb::fanout_service_server::FanoutServiceServer::new(fanout).max_decoding_message_size(limit))
+            .add_service(pb::job_service_server::JobServiceServer::new(jobs).max_decoding_message_size(limit));
 
         // The configuration is valid and the services are built: SERVING.
         set_all(&health, tonic_health::ServingStatus::Serving).await;
@@ -207,6 +220,10 @@ impl Gateway {
         );
         set_all(&health, tonic_health::ServingStatus::NotServing).await;
         let _ = stop_server.send(());
+        // Jobs are durable: they stop at once and resume at the next start.
+        if let Some(runner) = &runner {
+            runner.stop(DRAIN).await;
+        }
         let drained = async {
             if tokio::time::timeout(grace, tracker.wait_idle()).await.is_err() {
                 tracing::warn!(fanouts = tracker.active(), "shutdown grace period over: cancelling running fan-outs");
@@ -231,6 +248,7 @@ async fn set_all(health: &tonic_health::server::HealthReporter, status: tonic_he
         "tim.v1.AccountService",
         "tim.v1.GroupService",
         "tim.v1.FanoutService",
+        "tim.v1.JobService",
         "tim.v1.RestService",
     ] {
         health.set_service_status(service, status).await;

@@ -13,6 +13,7 @@ mod convert;
 pub mod error;
 mod fanout;
 mod gateway;
+mod jobs;
 pub mod metrics;
 mod service;
 

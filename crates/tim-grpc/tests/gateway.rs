@@ -728,3 +728,94 @@ async fn a_shutdown_lets_a_running_fan_out_finish_within_the_grace_period_then_c
     assert_eq!(shutdown.recipients_not_delivered, report.read - report.delivered);
     assert_eq!(shutdown.fanouts_abandoned, 0);
 }
+
+fn job_start(start_at_unix_ms: i64) -> pb::SubmitJobRequest {
+    let start = pb::JobStart {
+        message: Some(pb::BatchSendMsgRequest { msg_body: text("job news"), ..Default::default() }),
+        start_at_unix_ms,
+        ..Default::default()
+    };
+    pb::SubmitJobRequest { kind: Some(pb::submit_job_request::Kind::Start(start)) }
+}
+
+fn job_recipients(lines: String) -> pb::SubmitJobRequest {
+    let batch = pb::RecipientBatch { lines, user_ids: Vec::new() };
+    pb::SubmitJobRequest { kind: Some(pb::submit_job_request::Kind::Recipients(batch)) }
+}
+
+/// Jobs through `JobService`: recipients streamed in, paused (nothing more is sent once the batches on their way
+/// are settled), resumed to the end; a job scheduled for later sends nothing and can be cancelled; a gateway
+/// without a data directory refuses jobs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_pause_resume_cancel_and_wait_for_their_start_time() {
+    let data = std::env::temp_dir().join(format!("tim-gateway-jobs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let setup = setup(FaultConfig::none(), true, |config, options| {
+        // Two 500-recipient batches a second: slow enough to pause in the middle.
+        config.pacing = true;
+        config.quota_overrides.insert(CommandId::BatchSendMsg, per_second(2));
+        options.data_dir = Some(data.clone());
+    })
+    .await;
+    let mut jobs = pb::job_service_client::JobServiceClient::new(setup.channel.clone());
+    let first: String = (0..2_000).map(|i| format!("pj{i:05}\n")).collect();
+    let second: String = (2_000..3_000).map(|i| format!("pj{i:05}\n")).collect();
+    let submitted = futures_util::stream::iter([job_start(0), job_recipients(first), job_recipients(second)]);
+    let job = jobs.submit_job(authed(submitted)).await.unwrap().into_inner();
+
+    while setup.emulator.stats().stored.c2c < 500 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let paused = jobs.pause_job(authed(pb::JobRef { id: job.id })).await.unwrap().into_inner();
+    assert_eq!(paused.state, pb::JobState::Paused as i32);
+    // Once nothing is on its way, nothing more is sent.
+    let settled = loop {
+        let now = jobs.get_job(authed(pb::JobRef { id: job.id })).await.unwrap().into_inner();
+        if now.in_flight == 0 {
+            break now;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert!(settled.delivered < 3_000, "paused before the end: {settled:?}");
+    let stored = setup.emulator.stats().stored.c2c;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(setup.emulator.stats().stored.c2c, stored, "a paused job sends nothing");
+
+    let resumed = jobs.resume_job(authed(pb::JobRef { id: job.id })).await.unwrap().into_inner();
+    assert_eq!(resumed.state, pb::JobState::Running as i32);
+    let mut events =
+        jobs.watch_job(authed(pb::WatchJobRequest { id: job.id, interval_secs: 1 })).await.unwrap().into_inner();
+    let mut last = None;
+    while let Some(event) = events.message().await.unwrap() {
+        if let Some(pb::job_event::Kind::Job(job)) = event.kind {
+            last = Some(job);
+        }
+    }
+    let last = last.unwrap();
+    assert_eq!((last.state, last.lines, last.delivered), (pb::JobState::Finished as i32, 3_000, 3_000), "{last:?}");
+    for i in [0, 1_999, 2_999] {
+        assert_eq!(setup.emulator.emulator().inbox_len(&format!("pj{i:05}")), Some(1));
+    }
+
+    // Scheduled an hour from now: it waits, and a cancel ends it without a send.
+    let later =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64 + 3_600_000;
+    let scheduled = futures_util::stream::iter([job_start(later), job_recipients("later1\nlater2\n".to_owned())]);
+    let waiting = jobs.submit_job(authed(scheduled)).await.unwrap().into_inner();
+    assert_eq!(waiting.start_at_unix_ms, later);
+    let cancelled = jobs.cancel_job(authed(pb::JobRef { id: waiting.id })).await.unwrap().into_inner();
+    assert_eq!((cancelled.state, cancelled.chunks), (pb::JobState::Cancelled as i32, 0));
+    assert_eq!(setup.emulator.emulator().inbox_len("later1"), None, "never sent");
+    let listed = jobs.list_jobs(authed(pb::ListJobsRequest {})).await.unwrap().into_inner();
+    assert_eq!(listed.jobs.iter().map(|job| job.id).collect::<Vec<_>>(), [job.id, waiting.id]);
+    let missing = jobs.get_job(authed(pb::JobRef { id: 99 })).await.unwrap_err();
+    assert_eq!(missing.code(), Code::NotFound);
+
+    // Without a data directory, jobs are refused and say why.
+    let plain = setup_with_quotas(FaultConfig::none(), true, QuotaConfig::disabled(), |_, _| {}).await;
+    let mut refused = pb::job_service_client::JobServiceClient::new(plain.channel.clone());
+    let status = refused.list_jobs(authed(pb::ListJobsRequest {})).await.unwrap_err();
+    assert_eq!(status.code(), Code::FailedPrecondition);
+    assert!(status.message().contains("data_dir"), "{status:?}");
+    let _ = std::fs::remove_dir_all(&data);
+}

@@ -179,10 +179,11 @@ fn apply(db: &Database, job: JobId, group: &[Event]) -> Result<(), Error> {
                         counters.in_flight += 1;
                         counters.chunks += 1;
                     }
-                    if !chunk.rounds.is_empty() {
-                        // A later round takes its recipients back from those waiting.
-                        for (user, round) in chunk.recipients().unwrap_or_default() {
-                            if round > 0 && requeued.remove((job, user.as_str())).map_err(store)?.is_some() {
+                    if counters.requeued > 0 {
+                        // A chunk of recipients that were waiting (for another round, or not sent when a run
+                        // stopped) takes them back. A recipient is in one chunk at a time, so this is exact.
+                        for (user, _) in chunk.recipients().unwrap_or_default() {
+                            if requeued.remove((job, user.as_str())).map_err(store)?.is_some() {
                                 counters.requeued -= 1;
                             }
                         }

@@ -26,6 +26,7 @@
 //! store while one has it open (the database file is locked), so two runs never work on one job at once.
 
 mod error;
+pub mod input;
 mod journal;
 mod store;
 

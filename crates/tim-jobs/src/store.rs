@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use tim_model::c2c::BatchSendMsgRequest;
 use tim_transport::fanout::{Failure, Resume, Settled, StoredChunk};
 
 /// A job's number within its store, from 1.
@@ -70,6 +71,27 @@ pub struct JobSpec {
 }
 
 impl JobSpec {
+    /// The job of `message` (its `To_Account`, `MsgSeq` and `MsgRandom` are left out: each chunk has its own) to
+    /// the recipients of `source`.
+    pub fn new(message: &BatchSendMsgRequest, source: Source) -> Self {
+        let mut value = serde_json::to_value(message).unwrap_or_default();
+        if let Some(fields) = value.as_object_mut() {
+            for key in ["To_Account", "MsgSeq", "MsgRandom"] {
+                fields.remove(key);
+            }
+        }
+        Self { message: value, source }
+    }
+
+    /// The message again, as the fan-out engine takes it (no recipients).
+    pub fn batch_message(&self) -> Result<BatchSendMsgRequest, Error> {
+        let mut value = self.message.clone();
+        if let Some(fields) = value.as_object_mut() {
+            fields.insert("To_Account".to_owned(), serde_json::Value::Array(Vec::new()));
+        }
+        serde_json::from_value(value).map_err(|e| Error::Corrupt(format!("the job's message: {e}")))
+    }
+
     /// Whether `other` sends the same message to the same recipients (the file may have moved).
     pub fn same_job(&self, other: &Self) -> bool {
         self.message == other.message
@@ -82,8 +104,10 @@ impl JobSpec {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobState {
-    /// Created or under way: running it again resumes it.
+    /// Created or under way (or waiting for its start time): running it again resumes it.
     Running,
+    /// Paused: nothing is sent until it is resumed.
+    Paused,
     /// Cancelled: nothing more is sent.
     Cancelled,
     /// Every line is settled.
@@ -94,6 +118,7 @@ impl std::fmt::Display for JobState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Self::Running => "running",
+            Self::Paused => "paused",
             Self::Cancelled => "cancelled",
             Self::Finished => "finished",
         })
@@ -146,6 +171,12 @@ pub struct JobInfo {
     pub created_ms: i64,
     /// When it was last changed, UNIX milliseconds.
     pub updated_ms: i64,
+    /// When it may start sending, UNIX milliseconds (none: at once).
+    #[serde(default)]
+    pub start_at_ms: Option<i64>,
+    /// Chunks in flight at once (none: the runner's default).
+    #[serde(default)]
+    pub concurrency: Option<u32>,
 }
 
 impl JobInfo {
@@ -204,6 +235,17 @@ impl JobStore {
 
     /// Records a new job, at `now_ms`.
     pub fn create(&self, spec: JobSpec, now_ms: i64) -> Result<JobInfo, Error> {
+        self.create_with(spec, now_ms, None, None)
+    }
+
+    /// Records a new job that starts no earlier than `start_at_ms`, with `concurrency` chunks in flight.
+    pub fn create_with(
+        &self,
+        spec: JobSpec,
+        now_ms: i64,
+        start_at_ms: Option<i64>,
+        concurrency: Option<u32>,
+    ) -> Result<JobInfo, Error> {
         let tx = self.db.begin_write().map_err(store)?;
         let info = {
             let mut jobs = tx.open_table(JOBS).map_err(store)?;
@@ -218,6 +260,8 @@ impl JobStore {
                 next_chunk: 0,
                 created_ms: now_ms,
                 updated_ms: now_ms,
+                start_at_ms,
+                concurrency,
             };
             jobs.insert(id, info.encode().as_slice()).map_err(store)?;
             info
@@ -293,6 +337,27 @@ impl JobStore {
                 info.updated_ms = now_ms;
                 Ok(())
             }
+        })
+    }
+
+    /// Pauses a running job (its runner stops sending; chunks in flight finish).
+    pub fn pause(&self, id: JobId, now_ms: i64) -> Result<JobInfo, Error> {
+        self.set_state(id, now_ms, JobState::Running, JobState::Paused, "only a running job can be paused")
+    }
+
+    /// Lets a paused job run again.
+    pub fn unpause(&self, id: JobId, now_ms: i64) -> Result<JobInfo, Error> {
+        self.set_state(id, now_ms, JobState::Paused, JobState::Running, "only a paused job can be resumed")
+    }
+
+    fn set_state(&self, id: JobId, now_ms: i64, from: JobState, to: JobState, why: &str) -> Result<JobInfo, Error> {
+        self.update(id, |info| {
+            if info.state != from {
+                return Err(Error::State { job: id, state: info.state.to_string(), what: why.to_owned() });
+            }
+            info.state = to;
+            info.updated_ms = now_ms;
+            Ok(())
         })
     }
 

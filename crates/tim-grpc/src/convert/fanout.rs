@@ -43,11 +43,16 @@ pub(crate) fn fanout_progress(progress: &FanoutProgress) -> pb::FanoutEvent {
 
 /// Settled entries as one `FailureBatch` event: duplicates by their line, the others as recipient failures.
 pub(crate) fn failure_batch(settled: Vec<Failure>) -> pb::FanoutEvent {
+    pb::FanoutEvent { kind: Some(Kind::Failures(failures(settled))) }
+}
+
+/// Settled entries as one `FailureBatch`.
+pub(crate) fn failures(settled: Vec<Failure>) -> pb::FailureBatch {
     let mut batch = pb::FailureBatch::default();
     for failure in settled {
         push_failure(&mut batch, failure);
     }
-    pb::FanoutEvent { kind: Some(Kind::Failures(batch)) }
+    batch
 }
 
 fn push_failure(batch: &mut pb::FailureBatch, failure: Failure) {

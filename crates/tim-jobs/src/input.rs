@@ -1,4 +1,4 @@
-//! Reading a recipients file for `tim fanout`: in blocks, split in place, every line handed to the fan-out engine
+//! Reading a recipients file for a fan-out (`tim fanout`, a job): in blocks, split in place, every line handed to the fan-out engine
 //! as bytes (so a line that is not UTF-8 is reported, not the end of the input), and no line costs more than
 //! [`MAX_LINE_BYTES`] of memory: a longer one is skipped through to its end and handed over as its start only,
 //! with its real length, to be reported as invalid. A read error ends the input and is kept for the report.
@@ -18,7 +18,7 @@ const KEPT: usize = 64;
 /// One line of the file: its bytes (with its line ending, which the engine strips), or the start of a line that
 /// was too long and how long it was.
 #[derive(Debug)]
-pub(crate) struct RecipientLine {
+pub struct RecipientLine {
     bytes: Bytes,
     cut_from: Option<u64>,
 }
@@ -34,7 +34,7 @@ impl InputLine for RecipientLine {
 }
 
 /// Where a read error is kept for the report.
-pub(crate) type ReadError = Arc<Mutex<Option<String>>>;
+pub type ReadError = Arc<Mutex<Option<String>>>;
 
 struct Reader<R> {
     reader: R,
@@ -49,7 +49,7 @@ struct Reader<R> {
 }
 
 /// The lines of `reader` (named `name` in errors) as a stream.
-pub(crate) fn lines<R: AsyncRead + Unpin + Send + 'static>(
+pub fn lines<R: AsyncRead + Unpin + Send + 'static>(
     reader: R,
     name: String,
     error: ReadError,
@@ -134,7 +134,7 @@ fn cut(start: Bytes, length: u64) -> RecipientLine {
 }
 
 /// How many lines a file has (a last line without a line feed counts), read in blocks.
-pub(crate) async fn count_lines(path: &std::path::Path) -> std::io::Result<u64> {
+pub async fn count_lines(path: &std::path::Path) -> std::io::Result<u64> {
     let mut file = tokio::fs::File::open(path).await?;
     let mut block = vec![0; BLOCK];
     let (mut lines, mut last) = (0_u64, b'\n');
