@@ -298,6 +298,11 @@ impl pb::job_service_server::JobService for JobRpc {
         let (events, receiver) = mpsc::channel(16);
         tokio::spawn(async move {
             let event = |job: &JobInfo| Ok(pb::JobEvent { kind: Some(pb::job_event::Kind::Job(job_message(job))) });
+            let batch = |failures: Vec<Failure>| {
+                Ok(pb::JobEvent { kind: Some(pb::job_event::Kind::Failures(convert::failures(failures))) })
+            };
+            // Lines settled without being delivered, streamed as the journal records them.
+            let mut cursor = 0;
             loop {
                 let job = match runner.store.job(id) {
                     Ok(job) => job,
@@ -307,21 +312,34 @@ impl pb::job_service_server::JobService for JobRpc {
                     }
                 };
                 let over = job.state != JobState::Running && runner.handle(id).is_none();
-                if over || (job.state == JobState::Finished) {
-                    let mut failures: Vec<Failure> = Vec::new();
-                    if let Err(error) = runner.store.for_each_failure(id, |failure| failures.push(failure.clone())) {
-                        let _ = events.send(Err(store_status(&error))).await;
-                        return;
-                    }
-                    for batch in failures.chunks(FAILURES_PER_EVENT) {
-                        let failures = convert::failures(batch.to_vec());
-                        let event = pb::JobEvent { kind: Some(pb::job_event::Kind::Failures(failures)) };
-                        if events.send(Ok(event)).await.is_err() {
+                loop {
+                    match runner.store.settled_since(id, cursor, FAILURES_PER_EVENT) {
+                        Ok((found, _)) if found.is_empty() => break,
+                        Ok((found, next)) => {
+                            cursor = next;
+                            if events.send(batch(found)).await.is_err() {
+                                return;
+                            }
+                        }
+                        Err(error) => {
+                            let _ = events.send(Err(store_status(&error))).await;
                             return;
                         }
                     }
-                    let last = runner.store.job(id).unwrap_or(job);
-                    let _ = events.send(event(&last)).await;
+                }
+                if over || job.state == JobState::Finished {
+                    // What is not settled (a stopped or cancelled job), then the job one last time.
+                    let mut pending: Vec<Failure> = Vec::new();
+                    if let Err(error) = runner.store.for_each_pending(&job, |failure| pending.push(failure.clone())) {
+                        let _ = events.send(Err(store_status(&error))).await;
+                        return;
+                    }
+                    for part in pending.chunks(FAILURES_PER_EVENT) {
+                        if events.send(batch(part.to_vec())).await.is_err() {
+                            return;
+                        }
+                    }
+                    let _ = events.send(event(&job)).await;
                     return;
                 }
                 if events.send(event(&job)).await.is_err() {

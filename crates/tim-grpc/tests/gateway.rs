@@ -758,7 +758,8 @@ async fn jobs_pause_resume_cancel_and_wait_for_their_start_time() {
     })
     .await;
     let mut jobs = pb::job_service_client::JobServiceClient::new(setup.channel.clone());
-    let first: String = (0..2_000).map(|i| format!("pj{i:05}\n")).collect();
+    let mut first = "a line far too long to be a UserID of Tencent Cloud Chat\n".to_owned();
+    first.extend((0..2_000).map(|i| format!("pj{i:05}\n")));
     let second: String = (2_000..3_000).map(|i| format!("pj{i:05}\n")).collect();
     let submitted = futures_util::stream::iter([job_start(0), job_recipients(first), job_recipients(second)]);
     let job = jobs.submit_job(authed(submitted)).await.unwrap().into_inner();
@@ -785,14 +786,27 @@ async fn jobs_pause_resume_cancel_and_wait_for_their_start_time() {
     assert_eq!(resumed.state, pb::JobState::Running as i32);
     let mut events =
         jobs.watch_job(authed(pb::WatchJobRequest { id: job.id, interval_secs: 1 })).await.unwrap().into_inner();
-    let mut last = None;
+    let (mut last, mut kinds) = (None, Vec::new());
     while let Some(event) = events.message().await.unwrap() {
-        if let Some(pb::job_event::Kind::Job(job)) = event.kind {
-            last = Some(job);
+        match event.kind {
+            Some(pb::job_event::Kind::Job(job)) => {
+                kinds.push("job");
+                last = Some(job);
+            }
+            Some(pb::job_event::Kind::Failures(batch)) => {
+                kinds.push("failures");
+                assert_eq!(batch.failures.len(), 1);
+                assert_eq!((batch.failures[0].line, batch.failures[0].outcome_unknown), (1, false));
+            }
+            None => {}
         }
     }
+    // The invalid first line was settled before the watch began: it comes first, not after the end.
+    assert_eq!(kinds.first(), Some(&"failures"), "{kinds:?}");
+    assert_eq!(kinds.iter().filter(|kind| **kind == "failures").count(), 1, "{kinds:?}");
     let last = last.unwrap();
-    assert_eq!((last.state, last.lines, last.delivered), (pb::JobState::Finished as i32, 3_000, 3_000), "{last:?}");
+    assert_eq!((last.state, last.lines, last.delivered), (pb::JobState::Finished as i32, 3_001, 3_000), "{last:?}");
+    assert_eq!(last.invalid, 1);
     for i in [0, 1_999, 2_999] {
         assert_eq!(setup.emulator.emulator().inbox_len(&format!("pj{i:05}")), Some(1));
     }

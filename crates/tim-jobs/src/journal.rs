@@ -1,7 +1,7 @@
 //! The journal of one job: the engine's events, committed in groups by a writer thread.
 
 use crate::error::{Error, store};
-use crate::store::{CHUNKS, ENTRIES, FAILURES, IN_FLIGHT, JOBS, JobId, JobInfo, REQUEUED, encode_chunk};
+use crate::store::{CHUNKS, ENTRIES, FAILURES, IN_FLIGHT, JOBS, JobId, JobInfo, REQUEUED, SETTLED, encode_chunk};
 use futures_util::future::BoxFuture;
 use redb::{Database, ReadableTable as _};
 use std::sync::mpsc;
@@ -170,6 +170,12 @@ fn apply(db: &Database, job: JobId, group: &[Event]) -> Result<(), Error> {
         let mut entries = tx.open_table(ENTRIES).map_err(store)?;
         let mut failures = tx.open_table(FAILURES).map_err(store)?;
         let mut requeued = tx.open_table(REQUEUED).map_err(store)?;
+        let mut settled = tx.open_table(SETTLED).map_err(store)?;
+        let mut log = |info_settled: &mut u64, encoded: &[u8]| -> Result<(), Error> {
+            settled.insert((job, *info_settled), encoded).map_err(store)?;
+            *info_settled += 1;
+            Ok(())
+        };
         let counters = &mut info.counters;
         for event in group {
             match event {
@@ -200,6 +206,7 @@ fn apply(db: &Database, job: JobId, group: &[Event]) -> Result<(), Error> {
                             Settled::Duplicate => counters.duplicates += 1,
                             _ => counters.invalid += 1,
                         }
+                        log(&mut info.settled, &encoded)?;
                     }
                     info.covered = info.covered.max(*covered);
                 }
@@ -211,6 +218,7 @@ fn apply(db: &Database, job: JobId, group: &[Event]) -> Result<(), Error> {
                     counters.delivered += outcome.delivered;
                     counters.resolved += outcome.resolved;
                     for failure in &outcome.failures {
+                        log(&mut info.settled, &serde_json::to_vec(failure).map_err(store)?)?;
                         if failure.outcome_unknown {
                             counters.outcome_unknown += 1;
                         } else {
@@ -234,4 +242,56 @@ fn apply(db: &Database, job: JobId, group: &[Event]) -> Result<(), Error> {
         jobs.insert(job, info.encode().as_slice()).map_err(store)?;
     }
     tx.commit().map_err(store)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{JobSpec, JobStore, Source};
+
+    fn chunk(id: u64, users: &[&str]) -> StoredChunk {
+        let listed: Vec<String> = users.iter().map(|user| format!("\"{user}\"")).collect();
+        let body = format!(r#"{{"To_Account":[{}],"MsgSeq":1,"MsgRandom":2}}"#, listed.join(","));
+        StoredChunk { id, body: bytes::Bytes::from(body), rounds: Vec::new(), keys: vec![1, 2] }
+    }
+
+    fn failure(user: &str, line: Option<u64>, status: Settled) -> Failure {
+        Failure { user_id: user.to_owned(), line, status, code: None, reason: String::new(), outcome_unknown: false }
+    }
+
+    /// What the engine may say twice across runs counts once, and recipients handed back are taken back by
+    /// whichever chunk sends them (round 0 included): otherwise every resume would send them again.
+    #[tokio::test]
+    async fn repeats_count_once_and_waiting_recipients_are_taken_back_by_the_chunk_that_sends_them() {
+        let dir = std::env::temp_dir().join(format!("tim-jobs-journal-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = JobStore::open(&dir).unwrap();
+        let source = Source { path: "r.txt".into(), bytes: 0, sha256: String::new() };
+        let job = store.create(JobSpec { message: serde_json::json!({}), source }, 0).unwrap();
+        let journal = store.journal(job.id).unwrap();
+        journal.sending(&chunk(0, &["a", "b"]), 2, 10).await.unwrap();
+        journal.entry(&failure("a", Some(3), Settled::Duplicate), 3);
+        journal.entry(&failure("a", Some(3), Settled::Duplicate), 3);
+        // Chunk 0: `a` delivered, `b` handed back unsent (a cancelled run), in round 0.
+        let outcome = ChunkOutcome { delivered: 1, requeued: vec![("b".into(), 0)], ..ChunkOutcome::default() };
+        journal.settled(0, outcome.clone());
+        journal.settled(0, outcome);
+        journal.close().unwrap();
+        let after = store.job(job.id).unwrap();
+        assert_eq!((after.counters.delivered, after.counters.duplicates, after.counters.requeued), (1, 1, 1));
+        assert_eq!(store.resume(job.id).unwrap().requeued, [("b".to_owned(), 0)]);
+        assert_eq!(store.settled_since(job.id, 0, 10).unwrap().0.len(), 1, "the duplicate is listed once");
+
+        // The next run sends `b` in a round-0 chunk and it is delivered: nothing waits, nothing is in flight.
+        let journal = store.journal(job.id).unwrap();
+        journal.sending(&chunk(1, &["b"]), 3, 20).await.unwrap();
+        journal.settled(1, ChunkOutcome { delivered: 1, ..ChunkOutcome::default() });
+        journal.input_done(3);
+        journal.close().unwrap();
+        let resume = store.resume(job.id).unwrap();
+        assert!(resume.requeued.is_empty() && resume.in_flight.is_empty(), "{resume:?}");
+        let done = store.finish_if_complete(job.id, 30).unwrap();
+        assert_eq!((done.state, done.counters.delivered, done.counters.chunks), (crate::JobState::Finished, 2, 2));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -23,6 +23,9 @@ pub(crate) const IN_FLIGHT: TableDefinition<'_, (u64, u64), i64> = TableDefiniti
 pub(crate) const ENTRIES: TableDefinition<'_, (u64, u64), &[u8]> = TableDefinition::new("entries");
 /// The failures of each settled chunk, by (job, chunk): a JSON array of [`Failure`].
 pub(crate) const FAILURES: TableDefinition<'_, (u64, u64), &[u8]> = TableDefinition::new("failures");
+/// Every line settled without being delivered, in the order it was settled, by (job, sequence): JSON [`Failure`]
+/// (what a watcher reads as it happens).
+pub(crate) const SETTLED: TableDefinition<'_, (u64, u64), &[u8]> = TableDefinition::new("settled");
 /// Recipients waiting for another round, by (job, UserID): the round.
 pub(crate) const REQUEUED: TableDefinition<'_, (u64, &str), u8> = TableDefinition::new("requeued");
 
@@ -177,6 +180,10 @@ pub struct JobInfo {
     /// Chunks in flight at once (none: the runner's default).
     #[serde(default)]
     pub concurrency: Option<u32>,
+    /// Lines settled without being delivered so far, in the order they were settled (see
+    /// [`JobStore::settled_since`]).
+    #[serde(default)]
+    pub settled: u64,
 }
 
 impl JobInfo {
@@ -223,6 +230,7 @@ impl JobStore {
             tx.open_table(ENTRIES).map_err(store)?;
             tx.open_table(FAILURES).map_err(store)?;
             tx.open_table(REQUEUED).map_err(store)?;
+            tx.open_table(SETTLED).map_err(store)?;
         }
         tx.commit().map_err(store)?;
         Ok(Self { db: Arc::new(db), dir: dir.to_owned() })
@@ -262,6 +270,7 @@ impl JobStore {
                 updated_ms: now_ms,
                 start_at_ms,
                 concurrency,
+                settled: 0,
             };
             jobs.insert(id, info.encode().as_slice()).map_err(store)?;
             info
@@ -388,6 +397,21 @@ impl JobStore {
         Ok(info)
     }
 
+    /// Up to `max` lines settled without being delivered, from the `from`-th (counting from 0) in the order they
+    /// were settled, and the position after them.
+    pub fn settled_since(&self, id: JobId, from: u64, max: usize) -> Result<(Vec<Failure>, u64), Error> {
+        let tx = self.db.begin_read().map_err(store)?;
+        let settled = tx.open_table(SETTLED).map_err(store)?;
+        let mut found = Vec::new();
+        let mut next = from;
+        for row in settled.range((id, from)..(id + 1, 0)).map_err(store)?.take(max) {
+            let (key, value) = row.map_err(store)?;
+            found.push(decode_failure(value.value())?);
+            next = key.value().1 + 1;
+        }
+        Ok((found, next))
+    }
+
     /// Every settled entry of the job that was not delivered, in order: the input's invalid and duplicate lines
     /// by line number, then each chunk's failures by chunk; then what is not settled: recipients waiting for
     /// another round (not sent yet) and chunks in flight (outcome unknown until resolved).
@@ -406,6 +430,15 @@ impl JobStore {
                 serde_json::from_slice(value.value()).map_err(|e| Error::Corrupt(format!("failures: {e}")))?;
             list.iter().for_each(&mut each);
         }
+        drop(tx);
+        self.for_each_pending(&info, each)
+    }
+
+    /// What of the job is not settled, as report entries: recipients waiting for another round (not sent yet)
+    /// and the recipients of chunks in flight (outcome unknown until they are resolved). Nothing once finished.
+    pub fn for_each_pending(&self, info: &JobInfo, mut each: impl FnMut(&Failure)) -> Result<(), Error> {
+        let id = info.id;
+        let tx = self.db.begin_read().map_err(store)?;
         let pending = |user_id: String, outcome_unknown: bool, reason: String| Failure {
             user_id,
             line: None,
