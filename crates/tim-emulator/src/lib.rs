@@ -98,7 +98,7 @@ pub use error::Error;
 pub use fault::{DEFAULT_DELAY, FaultConfig, LostAs};
 pub use messages::{C2cMessage, C2cOrigin, Delivered, GroupMessage, GroupOrigin, Push, SystemNotification};
 pub use quota::QuotaConfig;
-pub use server::RunningEmulator;
+pub use server::{HEADER_TIMEOUT, RunningEmulator};
 pub use stats::{Stats, StoredCounts};
 
 use crate::auth::Authenticator;

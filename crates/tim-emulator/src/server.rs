@@ -27,6 +27,10 @@ use tokio::task::{JoinHandle, JoinSet};
 /// The largest request body read; the service's own limits are far smaller (12 KB of content).
 const MAX_BODY_BYTES: usize = 1 << 20;
 
+/// How long a client may take to send a request's headers; a slower one has its connection closed, so clients
+/// that trickle bytes cannot hold connections (and their tasks) for ever.
+pub const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 type Body = Full<Bytes>;
 
 /// What the service returns to make hyper close the connection without answering.
@@ -129,7 +133,11 @@ async fn accept_loop(inner: Arc<Inner>, listener: TcpListener, mut signal: watch
 async fn serve_connection(inner: Arc<Inner>, io: TokioIo<tokio::net::TcpStream>, mut signal: watch::Receiver<bool>) {
     let request_signal = signal.clone();
     let service = service_fn(move |request| handle(inner.clone(), request, request_signal.clone()));
-    let connection = http1::Builder::new().keep_alive(true).serve_connection(io, service);
+    let connection = http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT)
+        .keep_alive(true)
+        .serve_connection(io, service);
     tokio::pin!(connection);
     tokio::select! {
         _ = connection.as_mut() => {}
@@ -167,11 +175,17 @@ async fn v4(
     mut signal: watch::Receiver<bool>,
 ) -> Result<Response<Body>, DropConnection> {
     let (parts, body) = request.into_parts();
+    let limit = || format!("request body exceeds tim-emulator's limit of {MAX_BODY_BYTES} bytes");
+    // A body declared too long is refused at once, not awaited (the connection then closes: its body is unread).
+    let declared = parts.headers.get(hyper::header::CONTENT_LENGTH).and_then(|value| value.to_str().ok());
+    if declared.and_then(|value| value.trim().parse::<u64>().ok()).is_some_and(|length| length > MAX_BODY_BYTES as u64)
+    {
+        return Ok(answer(api::fail(60002, limit())));
+    }
     let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
-            let info = format!("request body exceeds tim-emulator's limit of {MAX_BODY_BYTES} bytes");
-            return Ok(answer(api::fail(60002, info)));
+            return Ok(answer(api::fail(60002, limit())));
         }
         // The client went away while sending.
         Err(_) => return Err(DropConnection),

@@ -177,6 +177,9 @@ fn code_name(code: tonic::Code) -> &'static str {
     }
 }
 
+/// How long a metrics scraper may take to send its request's headers.
+pub const METRICS_HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Serves `GET /metrics` on `listener` until `shutdown` completes.
 pub async fn serve_metrics(
     listener: tokio::net::TcpListener,
@@ -207,7 +210,12 @@ pub async fn serve_metrics(
                     }
                 }
             });
-            let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+            // A scraper that does not send its headers in time is dropped, so trickling clients hold nothing.
+            let _ = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(METRICS_HEADER_TIMEOUT)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
         });
     }
 }

@@ -833,3 +833,20 @@ async fn jobs_pause_resume_cancel_and_wait_for_their_start_time() {
     assert!(status.message().contains("data_dir"), "{status:?}");
     let _ = std::fs::remove_dir_all(&data);
 }
+
+/// The metrics port cuts off a client that trickles its headers, as the emulator does: it holds nothing for ever.
+#[tokio::test(start_paused = true)]
+async fn the_metrics_port_closes_connections_whose_headers_never_end() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let setup = setup(FaultConfig::none(), true, |_, _| {}).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(tim_grpc::serve_metrics(listener, setup.metrics.clone(), std::future::pending()));
+    let started = tokio::time::Instant::now();
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    let mut seen = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(300), stream.read_to_end(&mut seen)).await;
+    assert!(closed.is_ok(), "the metrics server closed the connection");
+    assert!(started.elapsed() >= tim_grpc::METRICS_HEADER_TIMEOUT);
+}
