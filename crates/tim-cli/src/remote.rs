@@ -31,7 +31,8 @@ pub(crate) struct ConnectionArgs {
     /// The SDKAppID's secret key (prefer the environment variable, which keeps it out of shell history).
     #[arg(long, value_name = "KEY", env = "TIM_SECRET_KEY", hide_env_values = true)]
     key: String,
-    /// The data-center region: cn, sgp, kr, ger, ind, usa or idn.
+    /// The data-center region: cn, sgp, kr, ger, ind, usa, idn, jpn or ksa (calls fail over to its standby domain
+    /// while the main one cannot be connected to).
     #[arg(
         long,
         value_name = "R",
@@ -43,6 +44,9 @@ pub(crate) struct ConnectionArgs {
     /// An explicit base URL instead of a region (for example the emulator's, http://127.0.0.1:PORT).
     #[arg(long, value_name = "URL", env = "TIM_BASE_URL")]
     base_url: Option<String>,
+    /// Use only the region's standby domain (for networks where the main one is blocked or its DNS hijacked).
+    #[arg(long, requires = "region")]
+    standby: bool,
 }
 
 impl ConnectionArgs {
@@ -50,10 +54,9 @@ impl ConnectionArgs {
         let endpoint = match (&self.base_url, &self.region) {
             (Some(url), _) => Endpoint::BaseUrl(url.clone()),
             (None, Some(name)) => Endpoint::Region {
-                region: Region::parse(name).ok_or_else(|| {
-                    Failure(format!("unknown region {name:?}: use one of cn, sgp, kr, ger, ind, usa, idn"))
-                })?,
-                standby: false,
+                region: Region::parse(name)
+                    .ok_or_else(|| Failure(format!("unknown region {name:?}: use one of {}", Region::NAMES)))?,
+                standby: self.standby,
             },
             (None, None) => return Err(Failure("give --region or --base-url".to_owned())),
         };

@@ -116,8 +116,9 @@ async fn upstream(config: &ServeConfig) -> Result<Upstream, Failure> {
             let endpoint = match endpoint {
                 EndpointChoice::BaseUrl(url) => Endpoint::BaseUrl(url.clone()),
                 EndpointChoice::Region { name, standby } => Endpoint::Region {
-                    region: Region::parse(name)
-                        .ok_or_else(|| Failure(format!("unknown region {name:?} (cn, sgp, kr, ger, ind, usa, idn)")))?,
+                    region: Region::parse(name).ok_or_else(|| {
+                        Failure(format!("unknown region {name:?} ({})", tim_transport::Region::NAMES))
+                    })?,
                     standby: *standby,
                 },
             };

@@ -12,7 +12,7 @@
 //! sdkappid = 1400000000                # TIM_SDKAPPID
 //! admin = "administrator"              # TIM_ADMIN
 //! secret_key_file = "/run/secrets/tim" # or secret_key = "..." (TIM_SECRET_KEY)
-//! region = "sgp"                       # TIM_REGION: cn, sgp, kr, ger, ind, usa, idn; or base_url (TIM_BASE_URL)
+//! region = "sgp"                       # TIM_REGION: cn, sgp, kr, ger, ind, usa, idn, jpn, ksa; or base_url (TIM_BASE_URL)
 //!
 //! [[callers]]                          # TIM_CALLER_TOKENS="name=token,name2=token2" adds callers
 //! name = "billing"

@@ -56,6 +56,10 @@ impl UserSigProvider for AdminSigCache {
     }
 }
 
+/// How long calls go to the standby domain after the main one could not be connected to, before the main one is
+/// tried again.
+pub const FAILOVER_COOLDOWN: Duration = Duration::from_secs(300);
+
 /// A Tencent Cloud Chat REST client. Clone it freely: clones share the pool, the UserSig, the quotas and the
 /// retry budget.
 #[derive(Clone)]
@@ -66,6 +70,10 @@ pub struct Client {
 struct Inner {
     http: HttpClient,
     base_url: String,
+    /// Where calls fail over to while `base_url` cannot be connected to.
+    standby_url: Option<String>,
+    /// Until when (UNIX ms by the wall clock) calls go to the standby; 0: the main base URL.
+    standby_until_ms: std::sync::atomic::AtomicU64,
     sdkappid: u64,
     identifier: String,
     identifier_query: String,
@@ -110,12 +118,15 @@ impl Client {
             return Err(BuildError("the admin identifier is empty".to_owned()));
         }
         let base_url = config.endpoint.base_url().map_err(BuildError)?;
+        let standby_url = config.endpoint.standby_url().map_err(BuildError)?;
         let http = HttpClient::new(&config).map_err(BuildError)?;
         let pacer = if config.pacing { Pacer::new(&config.quota_overrides) } else { Pacer::unlimited() };
         Ok(Self {
             inner: Arc::new(Inner {
                 http,
                 base_url,
+                standby_url,
+                standby_until_ms: std::sync::atomic::AtomicU64::new(0),
                 sdkappid,
                 identifier: identifier.to_owned(),
                 identifier_query: percent_encode(identifier),
@@ -250,8 +261,15 @@ impl Client {
                     Ok(sig) => sig,
                     Err(reason) => return crate::http::Attempt::ConnectFailed(format!("no admin UserSig: {reason}")),
                 };
-                let url = inner.url(command, &sig);
-                inner.http.post(&url, body, departure).await
+                let (base, on_standby) = inner.current_base();
+                let url = inner.url(base, command, &sig);
+                let attempt = inner.http.post(&url, body, departure).await;
+                if let crate::http::Attempt::ConnectFailed(detail) = &attempt
+                    && !on_standby
+                {
+                    inner.fail_over(detail);
+                }
+                attempt
             }
         })
         .await
@@ -295,10 +313,33 @@ impl Inner {
         (self.wall)() / 1000
     }
 
-    fn url(&self, command: &Command, sig: &UserSig) -> String {
+    /// Where calls go now, and whether that is the standby.
+    fn current_base(&self) -> (&str, bool) {
+        match &self.standby_url {
+            Some(standby) if self.standby_until_ms.load(std::sync::atomic::Ordering::Relaxed) > (self.wall)() => {
+                (standby, true)
+            }
+            _ => (&self.base_url, false),
+        }
+    }
+
+    /// The main base URL cannot be connected to: calls go to the standby for [`FAILOVER_COOLDOWN`], then try the
+    /// main one again.
+    fn fail_over(&self, detail: &str) {
+        if self.standby_url.is_none() {
+            return;
+        }
+        let until = (self.wall)() + FAILOVER_COOLDOWN.as_millis() as u64;
+        let before = self.standby_until_ms.swap(until, std::sync::atomic::Ordering::Relaxed);
+        if before <= (self.wall)() {
+            tracing::warn!(%detail, cooldown = ?FAILOVER_COOLDOWN, "cannot connect to the main domain: calls go to the standby domain");
+        }
+    }
+
+    fn url(&self, base: &str, command: &Command, sig: &UserSig) -> String {
         format!(
             "{}/{}?sdkappid={}&identifier={}&usersig={}&random={}&contenttype=json",
-            self.base_url,
+            base,
             command.path,
             self.sdkappid,
             self.identifier_query,

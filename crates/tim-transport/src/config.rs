@@ -24,11 +24,15 @@ pub enum Region {
     SiliconValley,
     /// Jakarta.
     Jakarta,
+    /// Tokyo.
+    Tokyo,
+    /// Riyadh.
+    Riyadh,
 }
 
 impl Region {
     /// Every region, in the order of the documentation.
-    pub const ALL: [Region; 7] = [
+    pub const ALL: [Region; 9] = [
         Self::ChineseMainland,
         Self::Singapore,
         Self::Seoul,
@@ -36,9 +40,14 @@ impl Region {
         Self::Mumbai,
         Self::SiliconValley,
         Self::Jakarta,
+        Self::Tokyo,
+        Self::Riyadh,
     ];
 
-    /// The short name used in configuration: `cn`, `sgp`, `kr`, `ger`, `ind`, `usa`, `idn`.
+    /// Every short name, for messages: `cn, sgp, kr, ger, ind, usa, idn, jpn, ksa`.
+    pub const NAMES: &'static str = "cn, sgp, kr, ger, ind, usa, idn, jpn, ksa";
+
+    /// The short name used in configuration: `cn`, `sgp`, `kr`, `ger`, `ind`, `usa`, `idn`, `jpn`, `ksa`.
     pub fn name(self) -> &'static str {
         match self {
             Self::ChineseMainland => "cn",
@@ -48,6 +57,8 @@ impl Region {
             Self::Mumbai => "ind",
             Self::SiliconValley => "usa",
             Self::Jakarta => "idn",
+            Self::Tokyo => "jpn",
+            Self::Riyadh => "ksa",
         }
     }
 
@@ -66,10 +77,13 @@ impl Region {
             Self::Mumbai => "adminapiind.im.qcloud.com",
             Self::SiliconValley => "adminapiusa.im.qcloud.com",
             Self::Jakarta => "adminapiidn.im.qcloud.com",
+            Self::Tokyo => "adminapijpn.im.qcloud.com",
+            Self::Riyadh => "adminapiksa.im.qcloud.com",
         }
     }
 
-    /// The standby domain, for use when the main one is unreachable or its DNS is hijacked.
+    /// The standby domain, for use when the main one is unreachable or its DNS is hijacked (none where our sources
+    /// document none).
     pub fn standby_domain(self) -> Option<&'static str> {
         match self {
             Self::ChineseMainland => Some("adminapi.my-imcloud.com"),
@@ -78,7 +92,7 @@ impl Region {
             Self::Frankfurt => Some("adminapiger.my-imcloud.com"),
             Self::Mumbai => Some("adminapiind.my-imcloud.com"),
             Self::SiliconValley => Some("adminapiusa.my-imcloud.com"),
-            Self::Jakarta => None,
+            Self::Jakarta | Self::Tokyo | Self::Riyadh => None,
         }
     }
 }
@@ -86,12 +100,21 @@ impl Region {
 /// Where requests go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
-    /// A region's domain over HTTPS; `standby` picks its standby domain.
+    /// A region's domain over HTTPS. Unless `standby`, calls go to the main domain and fail over to the standby
+    /// domain (when the region has one) while the main one cannot be connected to; `standby` uses only the standby
+    /// domain.
     Region {
         /// The region.
         region: Region,
-        /// Use the standby domain.
+        /// Use the standby domain only.
         standby: bool,
+    },
+    /// Two base URLs: calls go to `primary` and fail over to `standby` while `primary` cannot be connected to.
+    Failover {
+        /// Where calls go.
+        primary: String,
+        /// Where they go while `primary` cannot be connected to.
+        standby: String,
     },
     /// An explicit base URL such as `https://example.com` or `http://127.0.0.1:8080` (plain HTTP is allowed for
     /// loopback tests and the emulator).
@@ -99,9 +122,21 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
+    /// The standby base URL to fail over to, if any.
+    pub fn standby_url(&self) -> Result<Option<String>, String> {
+        match self {
+            Self::Region { region, standby: false } => {
+                Ok(region.standby_domain().map(|domain| format!("https://{domain}")))
+            }
+            Self::Failover { standby, .. } => Self::BaseUrl(standby.clone()).base_url().map(Some),
+            Self::Region { standby: true, .. } | Self::BaseUrl(_) => Ok(None),
+        }
+    }
+
     /// The base URL without a trailing slash.
     pub fn base_url(&self) -> Result<String, String> {
         match self {
+            Self::Failover { primary, .. } => Self::BaseUrl(primary.clone()).base_url(),
             Self::Region { region, standby: false } => Ok(format!("https://{}", region.domain())),
             Self::Region { region, standby: true } => region
                 .standby_domain()

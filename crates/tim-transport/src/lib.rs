@@ -15,7 +15,7 @@ mod http;
 pub mod pacing;
 pub mod retry;
 
-pub use client::{Client, UserSigProvider};
+pub use client::{Client, FAILOVER_COOLDOWN, UserSigProvider};
 pub use config::{ClientConfig, Endpoint, Region};
 pub use error::{BuildError, Error};
 pub use fanout::{CancelHandle, Fanout, FanoutOptions, FanoutProgress, FanoutReport};
