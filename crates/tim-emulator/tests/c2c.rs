@@ -23,6 +23,8 @@ async fn sendmsg_stores_the_message_and_answers_its_key() {
     assert_eq!(answer["ActionStatus"], "OK");
     assert_eq!(answer["MsgTime"], T0);
     assert_eq!(answer["MsgKey"], format!("48374_2837546_{T0}"));
+    let msg_id = answer["MsgId"].as_str().expect("a MsgId");
+    assert!(msg_id.ends_with(&format!("-{T0}-2837546")), "{{sender}}-{{MsgTime}}-{{MsgRandom}}: {msg_id}");
     let inbox = h.emulator().inbox("bob").unwrap();
     assert_eq!(inbox.len(), 1);
     let message = &inbox[0].message;
@@ -81,6 +83,7 @@ async fn batchsendmsg_delivers_to_every_recipient_with_one_key() {
     assert_code(&answer, 0);
     assert_eq!(answer["ActionStatus"], "OK");
     assert_eq!(answer["MsgKey"], format!("28460_19901224_{T0}"));
+    assert!(answer["MsgId"].as_str().is_some_and(|id| id.ends_with(&format!("-{T0}-19901224"))), "{answer}");
     assert!(answer.get("ErrorList").is_none(), "{answer}");
     for recipient in &recipients {
         assert_eq!(h.emulator().inbox_len(recipient), Some(1), "{recipient}");

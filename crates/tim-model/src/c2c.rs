@@ -121,6 +121,10 @@ pub struct SendMsgResult {
     /// Key of the message, needed to recall it (opaque, at most 50 bytes).
     #[serde(rename = "MsgKey", default, skip_serializing_if = "Option::is_none")]
     pub msg_key: Option<String>,
+    /// The message's identifier on the clients (the SDKs' `msgID`, for example
+    /// `144115233406643804-1727580296-4026038328`).
+    #[serde(rename = "MsgId", default, skip_serializing_if = "Option::is_none")]
+    pub msg_id: Option<String>,
     /// Fields this version of tim does not know, kept as they came.
     #[serde(flatten)]
     pub extra: Extra,
@@ -235,6 +239,9 @@ pub struct BatchSendMsgResult {
     /// One key for the whole batch.
     #[serde(rename = "MsgKey", default, skip_serializing_if = "Option::is_none")]
     pub msg_key: Option<String>,
+    /// The message's identifier on the clients (one for the whole batch).
+    #[serde(rename = "MsgId", default, skip_serializing_if = "Option::is_none")]
+    pub msg_id: Option<String>,
     /// The recipients that failed; absent or empty when all succeeded.
     #[serde(rename = "ErrorList", default, skip_serializing_if = "Option::is_none")]
     pub error_list: Option<Vec<RecipientError>>,

@@ -32,6 +32,7 @@ pub(super) fn sendmsg(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
     let create = ctx.auto_create();
     let mut state = ctx.state();
     let from = sender(ctx, &mut state, request.from_account.as_ref(), create)?;
+    let sender_name = std::sync::Arc::clone(&from);
     let outgoing = Outgoing {
         from,
         seq: request.msg_seq,
@@ -50,7 +51,13 @@ pub(super) fn sendmsg(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
     }
     ctx.stored(&ctx.inner.counters.c2c, report.stored);
     ctx.duplicates(report.duplicates);
-    Ok(ok(SendMsgResult { msg_time: Some(report.msg_time), msg_key: Some(report.msg_key), extra: Extra::new() }))
+    let msg_id = Some(msg_id(&sender_name, report.msg_time, random));
+    Ok(ok(SendMsgResult {
+        msg_time: Some(report.msg_time),
+        msg_key: Some(report.msg_key),
+        msg_id,
+        extra: Extra::new(),
+    }))
 }
 
 pub(super) fn batchsendmsg(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
@@ -81,6 +88,7 @@ fn store_batch<'r>(
     let create = ctx.auto_create();
     let mut state = ctx.state();
     let from = sender(ctx, &mut state, request.from_account.as_ref(), create)?;
+    let sender_name = std::sync::Arc::clone(&from);
     let outgoing = Outgoing {
         from,
         seq: request.msg_seq,
@@ -112,7 +120,8 @@ fn store_batch<'r>(
     } else {
         (ActionStatus::Fail, 90012, "no To_Account is registered".to_owned(), None)
     };
-    let body = BatchSendMsgResult { msg_key, error_list, extra: Extra::new() };
+    let msg_id = msg_key.is_some().then(|| msg_id(&sender_name, report.msg_time, random));
+    let body = BatchSendMsgResult { msg_key, msg_id, error_list, extra: Extra::new() };
     Ok(to_bytes(&Response { action_status, error_code, error_info: Some(error_info), body }))
 }
 
@@ -150,6 +159,15 @@ pub(super) fn importmsg(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
     drop(state);
     ctx.stored(&ctx.inner.counters.c2c, 1);
     Ok(ok(NoFields::default()))
+}
+
+/// A message's client identifier as the service writes it, `{sender number}-{MsgTime}-{MsgRandom}`: the sender's
+/// number is a stable hash of its UserID here, in the range the service's numbers fall in.
+fn msg_id(sender: &str, msg_time: i64, random: u32) -> String {
+    let hash = sender
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x100_0000_01b3));
+    format!("{}-{msg_time}-{random}", 144_115_188_075_855_872_u64 + hash % 1_000_000_000_000)
 }
 
 /// `{MsgSeq}_{MsgRandom}_{MsgTime}`.

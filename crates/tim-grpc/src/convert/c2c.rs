@@ -50,7 +50,12 @@ impl IntoModel for pb::SendMsgRequest {
 
 impl FromModel<SendMsgRequest> for pb::SendMsgResponse {
     fn from_model(response: Response<SendMsgResult>, dedupe_key: Option<u32>) -> Self {
-        Self { msg_time: response.body.msg_time, msg_key: response.body.msg_key, msg_random: dedupe_key.unwrap_or(0) }
+        Self {
+            msg_time: response.body.msg_time,
+            msg_key: response.body.msg_key,
+            msg_random: dedupe_key.unwrap_or(0),
+            msg_id: response.body.msg_id,
+        }
     }
 }
 
@@ -89,6 +94,7 @@ impl FromModel<BatchSendMsgRequest> for pb::BatchSendMsgResponse {
     fn from_model(response: Response<BatchSendMsgResult>, dedupe_key: Option<u32>) -> Self {
         Self {
             msg_key: response.body.msg_key,
+            msg_id: response.body.msg_id,
             error_list: response
                 .body
                 .error_list

@@ -858,7 +858,12 @@ fn send_msg_answer_echoes_the_msg_random_sent() {
     let answer = pb::SendMsgResponse::from_model(response, sent.dedupe_key());
     assert_eq!(
         answer,
-        pb::SendMsgResponse { msg_time: Some(1566889260), msg_key: some("48374_2837546_1557481126"), msg_random: 77 }
+        pb::SendMsgResponse {
+            msg_time: Some(1566889260),
+            msg_key: some("48374_2837546_1557481126"),
+            msg_random: 77,
+            msg_id: some("144115233406643804-1557481126-2837546"),
+        }
     );
 }
 
@@ -877,6 +882,7 @@ fn batch_send_msg_answer_lists_failed_recipients_and_echoes_the_msg_random() {
                 pb::RecipientError { to_account: s("ghost"), error_code: 70107 },
             ],
             msg_random: 19901224,
+            msg_id: some("144115233406643804-1664761810-12313"),
         }
     );
     let all_delivered =
