@@ -63,7 +63,7 @@
 //! batchsendmsg, which answers `SomeError` with code 0, or `FAIL` 90012 when no recipient exists), 10010 unknown
 //! group, 10007 not allowed for the group type or a non-member sender, 10019 unknown account in the group
 //! service, 10021 GroupId taken, 20022 / 20023 recall of a missing / recalled message. Quotas: 60007 (im_push:
-//! 90024 interval, 90047 daily quota).
+//! 90024 interval, 90047 daily quota; send_broadcast_msg: 10023, and 10007 when broadcast is off for the app).
 //!
 //! # Deduplication
 //!
@@ -128,6 +128,8 @@ pub(crate) struct Inner {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) faults: FaultConfig,
     pub(crate) seed: u64,
+    /// Whether the app has broadcast messages enabled (send_broadcast_msg answers 10007 when not).
+    pub(crate) broadcast: bool,
     pub(crate) limiter: Limiter,
     pub(crate) state: Mutex<State>,
     pub(crate) counters: Counters,
@@ -155,6 +157,7 @@ pub struct EmulatorBuilder {
     faults: FaultConfig,
     seed: u64,
     quotas: QuotaConfig,
+    broadcast: bool,
 }
 
 impl std::fmt::Debug for EmulatorBuilder {
@@ -167,6 +170,7 @@ impl std::fmt::Debug for EmulatorBuilder {
             .field("faults", &self.faults)
             .field("seed", &self.seed)
             .field("quotas", &self.quotas)
+            .field("broadcast", &self.broadcast)
             .finish_non_exhaustive()
     }
 }
@@ -193,6 +197,13 @@ impl EmulatorBuilder {
     /// The faults to inject (default: none).
     pub fn faults(mut self, faults: FaultConfig) -> Self {
         self.faults = faults;
+        self
+    }
+
+    /// Whether the app has broadcast messages (send_broadcast_msg) enabled, as the console's setting; when not,
+    /// send_broadcast_msg answers 10007 (default: enabled).
+    pub fn broadcast(mut self, enabled: bool) -> Self {
+        self.broadcast = enabled;
         self
     }
 
@@ -235,6 +246,7 @@ impl EmulatorBuilder {
             counters: Counters::new(self.faults.slot_names()),
             faults: self.faults,
             seed: self.seed,
+            broadcast: self.broadcast,
             limiter: Limiter::new(self.quotas),
             state: Mutex::new(state),
             arrivals: AtomicU64::new(0),
@@ -279,6 +291,7 @@ impl Emulator {
             faults: FaultConfig::none(),
             seed: DEFAULT_SEED,
             quotas: QuotaConfig::default(),
+            broadcast: true,
         }
     }
 

@@ -90,7 +90,8 @@ pub(crate) enum Limit {
 }
 
 impl Limit {
-    /// The code the service answers, and why. im_push has codes of its own; every other limit is 60007.
+    /// The code the service answers, and why. im_push and send_broadcast_msg have codes of their own; every other
+    /// limit is 60007.
     pub(crate) fn answer(self, command: CommandId) -> (i64, String) {
         let path = command.command().short_path();
         match (command, self) {
@@ -99,6 +100,10 @@ impl Limit {
             }
             (CommandId::ImPush, Limit::Interval { secs }) => {
                 (90024, format!("push interval shorter than {secs} s after the previous push"))
+            }
+            // The broadcast page documents its own code for its once-a-second frequency.
+            (CommandId::SendBroadcastMsg, Limit::Calls(Rate::PerSecond(n))) => {
+                (10023, format!("message frequency limit exceeded: send_broadcast_msg allows {n} call(s) per second"))
             }
             (_, Limit::Calls(Rate::PerSecond(n))) => {
                 (60007, format!("REST API call frequency limit exceeded: {path} allows {n} calls per second"))

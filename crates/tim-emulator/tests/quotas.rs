@@ -43,7 +43,7 @@ async fn the_command_tables_defaults_apply() {
     );
     assert_code(
         &h.call("group_open_http_svc/send_broadcast_msg", json!({ "Random": 2, "MsgBody": text("b") })).await,
-        60007,
+        10023,
     );
     // im_push: more than a second apart (90024), 100 a day (90047).
     assert_code(&h.call("all_member_push/im_push", json!({ "MsgRandom": 1, "MsgBody": text("a") })).await, 0);
@@ -96,4 +96,13 @@ async fn quotas_can_be_switched_off() {
         );
     }
     assert_eq!(h.running.stats().rate_limited, 0);
+}
+
+#[tokio::test]
+async fn send_broadcast_msg_answers_10007_when_the_app_has_broadcast_off() {
+    let h = start(|b| b.broadcast(false)).await;
+    let answer = h.call("group_open_http_svc/send_broadcast_msg", json!({ "Random": 1, "MsgBody": text("a") })).await;
+    let info = assert_code(&answer, 10007);
+    assert!(info.contains("not enabled"), "{info}");
+    assert!(h.emulator().broadcasts().is_empty());
 }

@@ -13,7 +13,7 @@ use crate::ids::UserId;
 use crate::push::OfflinePushInfo;
 use crate::validate::{
     Checker, MAX_BATCH_RECIPIENTS, MAX_MSG_BYTES, Sendable, Validate, check_content_size, check_elements,
-    check_life_time, check_switch, json_len,
+    check_life_time, check_push, check_switch, json_len,
 };
 use serde::{Deserialize, Serialize};
 
@@ -102,6 +102,7 @@ impl Validate for SendMsgRequest {
         let mut c = Checker::default();
         c.one_of("SyncOtherMachine", self.sync_other_machine, &[1, 2], "1 or 2");
         check_life_time(&mut c, self.msg_life_time);
+        check_push(&mut c, self.offline_push_info.as_ref());
         c.required("MsgRandom", &self.msg_random);
         check_switch(&mut c, "OnlineOnlyFlag", self.online_only_flag);
         check_switch(&mut c, "SupportMessageExtension", self.support_message_extension);
@@ -210,6 +211,7 @@ impl Validate for BatchSendMsgRequest {
         c.count("To_Account", self.to_account.len(), 1, MAX_BATCH_RECIPIENTS);
         c.required("MsgRandom", &self.msg_random);
         check_life_time(&mut c, self.msg_life_time);
+        check_push(&mut c, self.offline_push_info.as_ref());
         check_switch(&mut c, "IsNeedReadReceipt", self.is_need_read_receipt);
         check_elements(&mut c, "MsgBody", self.msg_body.elements(), Sendable::All);
         // Error 93000 counts the whole packet for batchsendmsg, recipients included.

@@ -12,7 +12,7 @@ use crate::error::{Problem, ValidationErrors};
 use crate::group::{GroupType, GroupTypeRules, not_live};
 use crate::ids::{GroupId, UserId};
 use crate::push::OfflinePushInfo;
-use crate::validate::{Checker, Sendable, Validate, check_content_size, check_elements, check_switch};
+use crate::validate::{Checker, Sendable, Validate, check_content_size, check_elements, check_push, check_switch};
 use serde::{Deserialize, Serialize};
 
 /// The most receivers of a targeted group message (`To_Account` of send_group_msg).
@@ -115,6 +115,7 @@ impl Validate for SendGroupMsgRequest {
         let mut c = Checker::default();
         c.required("Random", &self.random);
         check_switch(&mut c, "OnlineOnlyFlag", self.online_only_flag);
+        check_push(&mut c, self.offline_push_info.as_ref());
         check_switch(&mut c, "SupportMessageExtension", self.support_message_extension);
         check_switch(&mut c, "NeedReadReceipt", self.need_read_receipt);
         if self.online_only_flag == Some(1)
@@ -537,8 +538,9 @@ pub struct GroupHistoryMsg {
     /// `0` normal, `1` deleted or expired (empty body), `2` recalled.
     #[serde(rename = "IsPlaceMsg", default, skip_serializing_if = "Option::is_none")]
     pub is_place_msg: Option<u32>,
-    /// The message.
-    #[serde(rename = "MsgBody", default)]
+    /// The message. Some messages (group system messages among them) come with `MsgBody` as one element object
+    /// instead of an array; it is read as a one-element body rather than failing the whole answer.
+    #[serde(rename = "MsgBody", default, deserialize_with = "one_or_many")]
     pub msg_body: Vec<MsgElement>,
     /// Priority, 1 (high) to 4 (lowest).
     #[serde(rename = "MsgPriority", default, skip_serializing_if = "Option::is_none")]
@@ -583,4 +585,39 @@ pub struct GroupMsgGetSimpleResult {
 impl TypedRequest for GroupMsgGetSimpleRequest {
     const COMMAND: CommandId = CommandId::GroupMsgGetSimple;
     type Response = Response<GroupMsgGetSimpleResult>;
+}
+
+/// An element array, or one element object on its own.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<MsgElement>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        Many(Vec<MsgElement>),
+        One(Box<MsgElement>),
+        Nothing(()),
+    }
+    Ok(match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::Many(elements) => elements,
+        OneOrMany::One(element) => vec![*element],
+        OneOrMany::Nothing(()) => Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod body_shapes {
+    use super::*;
+
+    #[test]
+    fn a_history_message_whose_body_is_one_object_decodes_as_one_element() {
+        let text = r#"{"MsgType":"TIMTextElem","MsgContent":{"Text":"joined"}}"#;
+        let page = format!(
+            r#"{{"ActionStatus":"OK","ErrorCode":0,"GroupId":"@TGS#1","IsFinished":1,"RspMsgList":[
+                {{"From_Account":"a","MsgSeq":1,"MsgRandom":2,"MsgTimeStamp":3,"MsgBody":{text}}},
+                {{"From_Account":"b","MsgSeq":2,"MsgRandom":3,"MsgTimeStamp":4,"MsgBody":[{text},{text}]}},
+                {{"From_Account":"c","MsgSeq":3,"MsgRandom":4,"MsgTimeStamp":5}}]}}"#
+        );
+        let answer: Response<GroupMsgGetSimpleResult> = crate::api::decode(page.as_bytes()).unwrap();
+        let bodies: Vec<usize> = answer.body.rsp_msg_list.unwrap().iter().map(|m| m.msg_body.len()).collect();
+        assert_eq!(bodies, [1, 2, 0]);
+    }
 }

@@ -8,7 +8,7 @@ use crate::envelope::Response;
 use crate::error::{Problem, ValidationErrors};
 use crate::ids::UserId;
 use crate::push::OfflinePushInfo;
-use crate::validate::{Checker, Sendable, Validate, check_content_size, check_elements, check_life_time};
+use crate::validate::{Checker, Sendable, Validate, check_content_size, check_elements, check_life_time, check_push};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -69,6 +69,7 @@ impl Validate for ImPushRequest {
         let mut c = Checker::default();
         c.required("MsgRandom", &self.msg_random);
         check_life_time(&mut c, self.msg_life_time);
+        check_push(&mut c, self.offline_push_info.as_ref());
         check_elements(&mut c, "MsgBody", self.msg_body.elements(), Sendable::All);
         check_content_size(&mut c, &self.msg_body, None);
         if let Some(condition) = &self.condition {

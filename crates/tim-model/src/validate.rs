@@ -290,6 +290,18 @@ pub(crate) fn check_life_time(c: &mut Checker, value: Option<u32>) {
     c.range("MsgLifeTime", value.map(i128::from), 0, i128::from(crate::control::MAX_MSG_LIFE_TIME));
 }
 
+/// `OfflinePushInfo`'s documented ranges: `PushFlag` 0 (push) or 1 (no offline push), `ApnsInfo.BadgeMode` 0
+/// (count the badge) or 1 (do not increment it).
+pub(crate) fn check_push(c: &mut Checker, info: Option<&crate::push::OfflinePushInfo>) {
+    let Some(info) = info else { return };
+    c.at("OfflinePushInfo", |c| {
+        check_switch(c, "PushFlag", info.push_flag);
+        if let Some(apns) = &info.apns_info {
+            c.at("ApnsInfo", |c| check_switch(c, "BadgeMode", apns.badge_mode));
+        }
+    });
+}
+
 /// A 0/1 switch.
 pub(crate) fn check_switch(c: &mut Checker, field: &str, value: Option<u32>) {
     c.one_of(field, value, &[0, 1], "0 or 1");

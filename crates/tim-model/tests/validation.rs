@@ -277,3 +277,17 @@ fn member_paging_depends_on_the_group_type() {
     let too_big: GetGroupMemberInfoRequest = serde_json::from_value(json!({"GroupId": "g", "Limit": 101})).unwrap();
     assert_eq!(errors_of(&too_big), ["Limit"]);
 }
+
+#[test]
+fn offline_push_switches_are_checked_with_their_paths() {
+    let mut request = batch(vec![user("a")], "hi");
+    request.offline_push_info = Some(
+        decode(br#"{"PushFlag": 2, "Title": "t", "ApnsInfo": {"BadgeMode": 3}}"#)
+            .expect("decodes: ranges are checked later"),
+    );
+    let errors = errors_in(&request);
+    let fields: Vec<&str> = errors.errors().iter().map(|error| error.field()).collect();
+    assert_eq!(fields, ["OfflinePushInfo.PushFlag", "OfflinePushInfo.ApnsInfo.BadgeMode"]);
+    request.offline_push_info = Some(decode(br#"{"PushFlag": 1, "ApnsInfo": {"BadgeMode": 1}}"#).unwrap());
+    assert_eq!(request.validate(), Ok(()));
+}

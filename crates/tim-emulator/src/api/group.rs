@@ -329,6 +329,9 @@ pub(super) fn send_group_system_notification(ctx: &Ctx<'_>, body: &[u8]) -> Answ
 }
 
 pub(super) fn send_broadcast_msg(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
+    if !ctx.inner.broadcast {
+        return Err(fail(10007, "broadcast messages are not enabled for this app (enable them in the console)"));
+    }
     let request: SendBroadcastMsgRequest = ctx.decode(body)?;
     let Some(random) = request.random else { return Err(fail(10004, "Random is required")) };
     let create = ctx.auto_create();
