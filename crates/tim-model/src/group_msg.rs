@@ -244,6 +244,9 @@ impl GroupTypeRules for SendGroupSystemNotificationRequest {
                 Problem::Rule("must be absent for a live group (AVChatRoom): notifications go to all members"),
             );
         }
+        if self.topic_id.is_some() && *group_type != GroupType::Community {
+            c.fail("TopicId", Problem::Rule("is only for a Community with topics"));
+        }
         c.finish()
     }
 }

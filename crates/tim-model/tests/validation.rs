@@ -203,6 +203,11 @@ fn group_type_rules_for_live_groups() {
     assert_eq!(errors.first().field(), "ToMembers_Account");
     let to_all = SendGroupSystemNotificationRequest { to_members_account: None, ..notification };
     assert_eq!(to_all.validate_for_group(&GroupType::AvChatRoom), Ok(()));
+    // A topic is only for a Community (with topics), as for send_group_msg.
+    let topic = SendGroupSystemNotificationRequest { topic_id: Some("@TGS#_@TGS#cTopic".into()), ..to_all.clone() };
+    assert_eq!(topic.validate_for_group(&GroupType::Community), Ok(()));
+    let errors = topic.validate_for_group(&GroupType::Public).expect_err("not a community");
+    assert_eq!(errors.first().field(), "TopicId");
 
     let mut message = SendGroupMsgRequest::new(group, MsgBody::text("x"));
     message.random = Some(1);
