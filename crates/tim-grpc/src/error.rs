@@ -158,7 +158,10 @@ pub(crate) fn from_transport(error: &TransportError, proto_path: &dyn Fn(&str) -
     };
     // The transport's messages name the command and never hold a URL, a UserSig or a key.
     let message = error.to_string();
-    status(code, message, ErrorDetail { command, error_code, error_info, outcome_unknown, violations: Vec::new() })
+    let request_random = error.request_random().unwrap_or(0);
+    let detail =
+        ErrorDetail { command, error_code, error_info, outcome_unknown, violations: Vec::new(), request_random };
+    status(code, message, detail)
 }
 
 /// The code of a refusal by Tencent that the retries could not overcome.

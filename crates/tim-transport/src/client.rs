@@ -252,8 +252,11 @@ impl Client {
             wall: &inner.wall,
             cancel,
         };
-        execute(operation, |refresh_sig, departure| {
+        // The URL's `random` of the latest attempt, for the error (Tencent support asks for it) and the logs.
+        let latest = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let result = execute(operation, |refresh_sig, departure| {
             let body = body.clone();
+            let latest = Arc::clone(&latest);
             async move {
                 let now = inner.now_unix();
                 let sig = if refresh_sig { inner.sigs.force_refresh(now) } else { inner.sigs.usersig(now) };
@@ -262,7 +265,10 @@ impl Client {
                     Err(reason) => return crate::http::Attempt::ConnectFailed(format!("no admin UserSig: {reason}")),
                 };
                 let (base, on_standby) = inner.current_base();
-                let url = inner.url(base, command, &sig);
+                let random = rand::random::<u32>();
+                latest.store(random, std::sync::atomic::Ordering::Relaxed);
+                tracing::debug!(command = command.path, random, standby = on_standby, "sending an attempt");
+                let url = inner.url(base, command, &sig, random);
                 let attempt = inner.http.post(&url, body, departure).await;
                 if let crate::http::Attempt::ConnectFailed(detail) = &attempt
                     && !on_standby
@@ -272,7 +278,11 @@ impl Client {
                 attempt
             }
         })
-        .await
+        .await;
+        result.map_err(|mut error| {
+            error.set_request_random(latest.load(std::sync::atomic::Ordering::Relaxed));
+            error
+        })
     }
 
     /// Starts, once, the timer that replaces the admin UserSig ahead of expiry. It holds only a weak reference
@@ -336,7 +346,7 @@ impl Inner {
         }
     }
 
-    fn url(&self, base: &str, command: &Command, sig: &UserSig) -> String {
+    fn url(&self, base: &str, command: &Command, sig: &UserSig, random: u32) -> String {
         format!(
             "{}/{}?sdkappid={}&identifier={}&usersig={}&random={}&contenttype=json",
             base,
@@ -344,7 +354,7 @@ impl Inner {
             self.sdkappid,
             self.identifier_query,
             sig.expose(),
-            rand::random::<u32>()
+            random
         )
     }
 }

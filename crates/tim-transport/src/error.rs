@@ -67,7 +67,7 @@ pub enum Error {
         raw: Bytes,
     },
     /// The service answered with a non-zero `ErrorCode`.
-    #[error("{command}: the service refused with {code}: {info}")]
+    #[error("{command}: the service refused with {code}: {info} (request random {random})")]
     Refused {
         /// The command path.
         command: &'static str,
@@ -79,6 +79,8 @@ pub enum Error {
         class: RetryClass,
         /// The whole answer, for its other fields.
         raw: Bytes,
+        /// The URL's `random` of the request that got this answer: Tencent support asks for it.
+        random: u32,
     },
     /// The call may or may not have taken effect (it was sent, no answer said which), and retrying it could act
     /// twice, so it was not retried. Distinct from a failure: check before sending again.
@@ -99,6 +101,24 @@ impl Error {
         match self {
             Self::Refused { code, .. } => Some(*code),
             _ => None,
+        }
+    }
+
+    /// The URL's `random` of the request the service refused (Tencent support asks for it), when it answered.
+    pub fn request_random(&self) -> Option<u32> {
+        match self {
+            Self::Refused { random, .. } => Some(*random),
+            Self::OutcomeUnknown { last, .. } => last.request_random(),
+            _ => None,
+        }
+    }
+
+    /// Records the `random` of the request that got the answer.
+    pub(crate) fn set_request_random(&mut self, value: u32) {
+        match self {
+            Self::Refused { random, .. } => *random = value,
+            Self::OutcomeUnknown { last, .. } => last.set_request_random(value),
+            _ => {}
         }
     }
 

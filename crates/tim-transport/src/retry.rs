@@ -360,7 +360,8 @@ fn judge(op: &Operation<'_>, attempt: Attempt, attempts: u32, refreshed: &mut bo
             if class == RetryClass::AlreadyDone {
                 return Step::Done(Ok(body));
             }
-            let refused = Error::Refused { command, code: envelope.code, info: envelope.info, class, raw: body };
+            let refused =
+                Error::Refused { command, code: envelope.code, info: envelope.info, class, raw: body, random: 0 };
             match class {
                 RetryClass::RefreshUserSig if !*refreshed => {
                     *refreshed = true;

@@ -1,6 +1,7 @@
 //! Failover to the standby domain: with two loopback listeners, one refusing connections (the main domain whose
 //! DNS was hijacked or that is unreachable) and one answering (the standby), calls reach the standby, stay there
 //! for the cool-down, then try the main one again. The wall clock is the test's, so the cool-down takes no time.
+//! And the URL `random` a refusal names, which Tencent support asks for.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -66,4 +67,33 @@ fn every_documented_region_has_its_domain_and_fails_over_where_it_has_a_standby(
     assert_eq!(singapore.standby_url().unwrap().as_deref(), Some("https://adminapisgp.my-imcloud.com"));
     let only_standby = Endpoint::Region { region: Region::parse("sgp").unwrap(), standby: true };
     assert_eq!(only_standby.standby_url().unwrap(), None, "already on the standby: nothing to fail over to");
+}
+
+/// A refusal carries the `random` of the request the service answered, as Tencent support asks for it.
+#[tokio::test]
+async fn a_refusal_names_the_random_of_the_request_it_answered() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string(r#"{"ActionStatus":"FAIL","ErrorCode":70107,"ErrorInfo":"no such account"}"#),
+        )
+        .mount(&server)
+        .await;
+    let client = Client::new(
+        1_400_000_000,
+        "administrator",
+        SecretKey::new("k").unwrap(),
+        ClientConfig::new(Endpoint::BaseUrl(server.uri())),
+    )
+    .unwrap();
+    let error = client
+        .call_json("im_open_login_svc/account_check", serde_json::json!({"CheckItem": [{"UserID": "a"}]}))
+        .await
+        .unwrap_err();
+    let received = server.received_requests().await.unwrap();
+    let sent: u32 =
+        received.last().unwrap().url.query_pairs().find(|(key, _)| key == "random").unwrap().1.parse().unwrap();
+    assert_eq!(error.request_random(), Some(sent));
+    assert!(error.to_string().contains(&format!("request random {sent}")), "{error}");
 }

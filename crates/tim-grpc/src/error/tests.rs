@@ -27,7 +27,8 @@ fn invalid_requests_name_every_field_in_both_forms() {
 }
 
 fn refused(code: i64, class: RetryClass) -> Error {
-    Error::Refused { command: "v4/openim/sendmsg", code, info: "Fail. ünïcode".to_owned(), class, raw: Bytes::new() }
+    let info = "Fail. ünïcode".to_owned();
+    Error::Refused { command: "v4/openim/sendmsg", code, info, class, raw: Bytes::new(), random: 4_026_038_328 }
 }
 
 #[test]
@@ -50,6 +51,7 @@ fn refusals_map_to_codes_and_carry_tencent_code_and_info() {
         assert_eq!(detail.error_code, error.service_code().unwrap());
         assert_eq!(detail.error_info, "Fail. ünïcode");
         assert!(!detail.outcome_unknown);
+        assert_eq!(detail.request_random, 4_026_038_328, "the request's random, for Tencent support");
         let trailer = status.metadata().get("tim-error-code").unwrap().to_str().unwrap();
         assert_eq!(trailer, error.service_code().unwrap().to_string());
         let info = status.metadata().get("tim-error-info").unwrap().to_str().unwrap();
