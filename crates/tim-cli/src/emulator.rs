@@ -50,6 +50,9 @@ pub(crate) struct EmulatorArgs {
     /// batchsendmsg's recipients per minute (default 12000).
     #[arg(long, value_name = "N")]
     recipients_per_minute: Option<u32>,
+    /// Act as an app whose broadcast messages are off: send_broadcast_msg answers 10007.
+    #[arg(long)]
+    no_broadcast: bool,
 }
 
 impl EmulatorArgs {
@@ -69,6 +72,7 @@ impl EmulatorArgs {
             .faults(self.faults.clone().unwrap_or_default())
             .seed(self.seed)
             .quotas(quotas)
+            .broadcast(!self.no_broadcast)
             .build()?;
         Ok(emulator)
     }
@@ -81,6 +85,9 @@ impl EmulatorArgs {
         }
         if self.no_quotas {
             settings.push("quotas off".to_owned());
+        }
+        if self.no_broadcast {
+            settings.push("broadcast off".to_owned());
         }
         if let Some(faults) = self.faults.as_ref().filter(|faults| !faults.is_none()) {
             settings.push(format!("faults {faults}, seed {}", self.seed));
@@ -169,6 +176,8 @@ mod tests {
             defaults.banner("http://127.0.0.1:9"),
             "tim emulator listening on http://127.0.0.1:9 (sdkappid 1400000000, admin administrator)"
         );
+        let no_broadcast = parse(&["--no-broadcast"]).unwrap();
+        assert!(no_broadcast.banner("http://127.0.0.1:9").ends_with("admin administrator, broadcast off)"));
         let error = parse(&["--faults", "502=2"]).unwrap_err();
         assert!(error.to_string().contains("outside 0..=1"), "{error}");
         assert!(parse(&["--no-quotas", "--quota", "openim/sendmsg=1/s"]).is_err());

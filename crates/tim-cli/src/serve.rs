@@ -250,7 +250,8 @@ async fn serve(
         "first call: grpcurl {scheme_flag}-H 'authorization: Bearer {bearer}' -d '{{\"to_account\":\"alice\",\
          \"msg_body\":[{{\"text\":{{\"text\":\"hello\"}}}}]}}' {grpc_addr} tim.v1.MessageService/SendMsg"
     ))?;
-    tracing::info!(listen = %grpc_addr, metrics = %metrics_addr, security, "gateway serving");
+    let jobs = config.data_dir.as_ref().map_or_else(|| "off (no data_dir)".to_owned(), |dir| dir.display().to_string());
+    tracing::info!(listen = %grpc_addr, metrics = %metrics_addr, security, jobs, "gateway serving");
 
     let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<Result<(), Failure>>();
     let report = gateway
