@@ -769,18 +769,20 @@ async fn jobs_pause_resume_cancel_and_wait_for_their_start_time() {
     }
     let paused = jobs.pause_job(authed(pb::JobRef { id: job.id })).await.unwrap().into_inner();
     assert_eq!(paused.state, pb::JobState::Paused as i32);
-    // Once nothing is on its way, nothing more is sent.
-    let settled = loop {
-        let now = jobs.get_job(authed(pb::JobRef { id: job.id })).await.unwrap().into_inner();
-        if now.in_flight == 0 {
-            break now;
+    // The explicit signal that the run has stopped: a watch of a job that is not running ends once its runner is
+    // gone. From then on nothing can send, and what was stored is exactly what the journal counts as delivered.
+    let mut watch =
+        jobs.watch_job(authed(pb::WatchJobRequest { id: job.id, interval_secs: 1 })).await.unwrap().into_inner();
+    let mut settled = None;
+    while let Some(event) = watch.message().await.unwrap() {
+        if let Some(pb::job_event::Kind::Job(job)) = event.kind {
+            settled = Some(job);
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    };
+    }
+    let settled = settled.unwrap();
+    assert_eq!((settled.state, settled.in_flight), (pb::JobState::Paused as i32, 0), "{settled:?}");
     assert!(settled.delivered < 3_000, "paused before the end: {settled:?}");
-    let stored = setup.emulator.stats().stored.c2c;
-    tokio::time::sleep(Duration::from_millis(700)).await;
-    assert_eq!(setup.emulator.stats().stored.c2c, stored, "a paused job sends nothing");
+    assert_eq!(setup.emulator.stats().stored.c2c, settled.delivered, "a paused job sends nothing more");
 
     let resumed = jobs.resume_job(authed(pb::JobRef { id: job.id })).await.unwrap().into_inner();
     assert_eq!(resumed.state, pb::JobState::Running as i32);

@@ -77,22 +77,12 @@ impl JobSpec {
     /// The job of `message` (its `To_Account`, `MsgSeq` and `MsgRandom` are left out: each chunk has its own) to
     /// the recipients of `source`.
     pub fn new(message: &BatchSendMsgRequest, source: Source) -> Self {
-        let mut value = serde_json::to_value(message).unwrap_or_default();
-        if let Some(fields) = value.as_object_mut() {
-            for key in ["To_Account", "MsgSeq", "MsgRandom"] {
-                fields.remove(key);
-            }
-        }
-        Self { message: value, source }
+        Self { message: serde_json::to_value(message.without_recipients()).unwrap_or_default(), source }
     }
 
     /// The message again, as the fan-out engine takes it (no recipients).
     pub fn batch_message(&self) -> Result<BatchSendMsgRequest, Error> {
-        let mut value = self.message.clone();
-        if let Some(fields) = value.as_object_mut() {
-            fields.insert("To_Account".to_owned(), serde_json::Value::Array(Vec::new()));
-        }
-        serde_json::from_value(value).map_err(|e| Error::Corrupt(format!("the job's message: {e}")))
+        serde_json::from_value(self.message.clone()).map_err(|e| Error::Corrupt(format!("the job's message: {e}")))
     }
 
     /// Whether `other` sends the same message to the same recipients (the file may have moved).

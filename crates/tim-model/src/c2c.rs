@@ -202,6 +202,18 @@ impl BatchSendMsgRequest {
             extra: Extra::new(),
         }
     }
+
+    /// Whether the service keeps the message in the roaming history (so `admin_getroammsg` can find it): not with
+    /// `MsgLifeTime` 0 (online only) nor `OnlineOnlyFlag` 1 (sent by newer SDK versions, kept in `extra`).
+    pub fn kept_in_history(&self) -> bool {
+        let online_only = self.extra.get("OnlineOnlyFlag").and_then(serde_json::Value::as_u64) == Some(1);
+        self.msg_life_time != Some(0) && !online_only
+    }
+
+    /// The message without what each chunk of a fan-out sets itself: no recipients, no `MsgSeq`, no `MsgRandom`.
+    pub fn without_recipients(&self) -> Self {
+        Self { to_account: Vec::new(), msg_seq: None, msg_random: None, ..self.clone() }
+    }
 }
 
 impl Validate for BatchSendMsgRequest {

@@ -366,7 +366,7 @@ impl Fanout {
         // Paced, the quota sets the rate and recording ahead would only leave more chunks to look up after a crash.
         let ahead = self.journal.is_some() && self.client.pacer().is_unlimited();
         let window = self.options.concurrency * if ahead { JOURNALED_AHEAD } else { 1 };
-        let sending = Arc::new(tokio::sync::Semaphore::new(self.options.concurrency));
+        let sending = ahead.then(|| Arc::new(tokio::sync::Semaphore::new(self.options.concurrency)));
         let rounds = self.options.transient_rounds;
         loop {
             while let Some(joined) = in_flight.try_join_next() {
@@ -402,7 +402,7 @@ impl Fanout {
                 let recipients = chunk.len() as u32;
                 let body = chunk.body.clone();
                 let cancel = self.cancel.clone();
-                let sending = Arc::clone(&sending);
+                let sending = sending.clone();
                 in_flight.spawn(async move {
                     let command = BatchSendMsgRequest::command();
                     // Nothing leaves before the journal holds the chunk; a journal that cannot write stops the run.
@@ -415,7 +415,10 @@ impl Fanout {
                         return Done::Sent { chunk, result, sent_ms };
                     }
                     // A chunk still waiting for its quota when the fan-out is cancelled is not sent at all.
-                    let _permit = sending.acquire_owned().await;
+                    let _permit = match sending {
+                        Some(sending) => sending.acquire_owned().await.ok(),
+                        None => None,
+                    };
                     let result = client.send_bytes_unless_cancelled(command, body, recipients, &cancel).await;
                     Done::Sent { chunk, result, sent_ms }
                 });

@@ -255,6 +255,27 @@ async fn a_fan_out_through_faults_loses_no_one_and_doubles_no_one() {
     running.shutdown().await;
 }
 
+/// An emulator whose clock, like the returned wall clock for the client, follows tokio's (paused) clock.
+async fn paused_emulator(faults: FaultConfig) -> (RunningEmulator, tim_transport::config::WallClock) {
+    let origin = tokio::time::Instant::now();
+    let base_ms: u64 = 1_700_000_000_000;
+    let wall: tim_transport::config::WallClock =
+        std::sync::Arc::new(move || base_ms + origin.elapsed().as_millis() as u64);
+    let emulator_clock = {
+        let wall = std::sync::Arc::clone(&wall);
+        move || wall() / 1000
+    };
+    let emulator = Emulator::builder(SDKAPPID, SecretKey::new(KEY).unwrap(), emulator_clock)
+        .admin("administrator")
+        .auto_create_accounts(true)
+        .faults(faults)
+        .seed(7)
+        .quotas(QuotaConfig::disabled())
+        .build()
+        .unwrap();
+    (emulator.serve(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap()).unwrap(), wall)
+}
+
 /// The first promise at a scale a test can run: a paced fan-out whose quota keeps chunks queued for far longer
 /// than the one-second dedupe window, through faults that store the message and then lose the answer. Every retry
 /// of a chunk that may have acted must leave inside its window or not at all, so no inbox holds the message twice,
@@ -264,25 +285,8 @@ async fn a_fan_out_through_faults_loses_no_one_and_doubles_no_one() {
 async fn a_paced_fan_out_whose_queue_outlasts_the_window_never_delivers_twice() {
     use std::sync::Arc;
     use tim_model::command::{CommandId, Quota, Rate};
-    use tim_transport::config::WallClock;
     const RECIPIENTS: usize = 3_000;
-    let origin = tokio::time::Instant::now();
-    let base_ms: u64 = 1_700_000_000_000;
-    let wall: WallClock = Arc::new(move || base_ms + origin.elapsed().as_millis() as u64);
-    let emulator_clock = {
-        let wall = Arc::clone(&wall);
-        move || wall() / 1000
-    };
-    let faults: FaultConfig = "lost=0.06,502=0.03,drop=0.03,code70169=0.03".parse().unwrap();
-    let emulator = Emulator::builder(SDKAPPID, SecretKey::new(KEY).unwrap(), emulator_clock)
-        .admin("administrator")
-        .auto_create_accounts(true)
-        .faults(faults)
-        .seed(7)
-        .quotas(QuotaConfig::disabled())
-        .build()
-        .unwrap();
-    let running = emulator.serve(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap()).unwrap();
+    let (running, wall) = paused_emulator("lost=0.06,502=0.03,drop=0.03,code70169=0.03".parse().unwrap()).await;
     // 20-recipient chunks at 1,200 recipients a minute: one chunk a second, and with 16 in flight a chunk waits
     // about 15 s for its turn, fifteen times the window its retries must leave in.
     let client = client(&running, |config| {
@@ -328,16 +332,27 @@ async fn a_paced_fan_out_whose_queue_outlasts_the_window_never_delivers_twice() 
 
 /// Unknown outcomes settled from the history instead of reported: a chunk whose answer was lost after the
 /// message was stored is found in each recipient's history and counted delivered; a chunk dropped before it was
-/// stored is absent from every history and is sent again, once, in a new chunk. One attempt per call, so every
-/// such fault leaves an unknown outcome; one chunk at a time, so the seeded faults fall on the same requests in
-/// every run.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+/// stored is absent from every history and is sent again, once, in a new chunk. Retries wait 1.1 s, so a
+/// batchsendmsg retry can never leave inside its same-second window and every such fault leaves an unknown
+/// outcome, while the history reads are retried as any read is. Time is tokio's paused clock, which the client
+/// and the emulator follow; one chunk at a time, so the seeded faults fall on the same requests in every run.
+#[tokio::test(start_paused = true)]
 async fn unknown_outcomes_are_settled_from_the_history_and_the_absent_are_sent_once_more() {
     const RECIPIENTS: usize = 1_000;
-    let running = emulator("lost=0.15,drop=0.15".parse().unwrap(), true).await;
+    let (running, wall) = paused_emulator("lost=0.15,drop=0.15".parse().unwrap()).await;
     let client = client(&running, |config| {
         config.pacing = false;
-        config.retry = RetryPolicy { max_attempts: 1, ..RetryPolicy::default() };
+        config.wall_clock = wall;
+        let backoff = Duration::from_millis(1_100);
+        config.retry = RetryPolicy {
+            initial_backoff: backoff,
+            max_backoff: backoff,
+            jitter: false,
+            budget_max: 1e9,
+            // A network this faulty: reads get more attempts than the default (batchsendmsg never retries here).
+            max_attempts: 10,
+            ..RetryPolicy::default()
+        };
     });
     let message = request::<tim_model::c2c::BatchSendMsgRequest>(
         json!({"To_Account": ["x"], "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"Text": "hello"}}]}),

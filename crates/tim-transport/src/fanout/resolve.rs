@@ -43,8 +43,7 @@ pub(super) struct Resolver {
 impl Resolver {
     /// A resolver for `message`, or `None` when it is not kept in the history (nothing could be found).
     pub(super) fn for_message(client: &Client, message: &BatchSendMsgRequest, delay: Duration) -> Option<Self> {
-        let online_only = message.extra.get("OnlineOnlyFlag").and_then(serde_json::Value::as_u64) == Some(1);
-        if online_only || message.msg_life_time == Some(0) {
+        if !message.kept_in_history() {
             return None;
         }
         let sender = match &message.from_account {
