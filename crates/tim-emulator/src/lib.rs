@@ -46,8 +46,11 @@
 //!
 //! Every other command of the table is answered `ErrorCode` 60009 with an `ErrorInfo` that names it ("... is a
 //! command of the REST API that tim-emulator does not emulate"); a path that is no command at all gets 60009
-//! "request resource error". Known simplifications: every user counts as online (an inbox holds online-only
-//! messages too, which roaming history leaves out); response filters of the group APIs are ignored; tags and
+//! "request resource error". C2C storage follows the model's `C2cDelivery` (from `OnlineOnlyFlag`, `MsgLifeTime`,
+//! `SendMsgControl`, `SyncOtherMachine`, `SyncFromOldSystem`): what `admin_getroammsg` returns of each party's copy,
+//! what [`Emulator::unread`] counts and what [`Emulator::conversations`] lists. Known simplifications: every user
+//! counts as online (an inbox holds online-only messages too, which the history leaves out); nothing marks a
+//! message read; no user mutes anyone, so `WithMuteNotifications` changes nothing; response filters of the group APIs are ignored; tags and
 //! attributes are not emulated, so an `im_push` with a `Condition` reaches no one; account deletion is allowed
 //! (the service allows it for trial-edition apps only); features that need an edition or a console switch
 //! (broadcasts, all-member push, targeted group messages) are on.
@@ -96,7 +99,9 @@ mod stats;
 pub use clock::{Clock, ManualClock};
 pub use error::Error;
 pub use fault::{DEFAULT_DELAY, FaultConfig, LostAs};
-pub use messages::{C2cMessage, C2cOrigin, Delivered, GroupMessage, GroupOrigin, Push, SystemNotification};
+pub use messages::{
+    C2cMessage, C2cOrigin, Conversation, Delivered, GroupMessage, GroupOrigin, Push, SystemNotification,
+};
 pub use quota::QuotaConfig;
 pub use server::{HEADER_TIMEOUT, RunningEmulator};
 pub use stats::{Stats, StoredCounts};
@@ -105,6 +110,7 @@ use crate::auth::Authenticator;
 use crate::quota::Limiter;
 use crate::state::State;
 use crate::stats::Counters;
+use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tim_model::UserId;
@@ -358,6 +364,40 @@ impl Emulator {
     /// Cheap: a counter, not a scan.
     pub fn inbox_len(&self, user: &str) -> Option<usize> {
         self.state().inbox_len(user)
+    }
+
+    /// How many of the C2C messages `user` received count as unread (the model's [`C2cDelivery`] decides: not
+    /// `NoUnread`, not online only); `None` when the account does not exist. Nothing marks messages read yet.
+    ///
+    /// [`C2cDelivery`]: tim_model::c2c::C2cDelivery
+    pub fn unread(&self, user: &str) -> Option<u64> {
+        let state = self.state();
+        let inbox = state.inbox(user)?;
+        Some(inbox.iter().filter(|(stored, _, _)| stored.message.delivery.unread).count() as u64)
+    }
+
+    /// `user`'s one-to-one conversation list as its received messages left it: each peer with the newest message
+    /// that updated it (`NoLastMsg` and online-only messages do not), newest first; `None` when the account does
+    /// not exist.
+    pub fn conversations(&self, user: &str) -> Option<Vec<Conversation>> {
+        let state = self.state();
+        let inbox = state.inbox(user)?;
+        let mut latest: HashMap<Arc<str>, Arc<C2cMessage>> = HashMap::new();
+        for (stored, _, _) in inbox {
+            let message = &stored.message;
+            if !message.delivery.conversation {
+                continue;
+            }
+            let entry = latest.entry(message.from_account.clone()).or_insert_with(|| message.clone());
+            if (message.msg_time, message.msg_seq) >= (entry.msg_time, entry.msg_seq) {
+                *entry = message.clone();
+            }
+        }
+        let mut list: Vec<Conversation> = latest.into_iter().map(|(peer, last)| Conversation { peer, last }).collect();
+        list.sort_by(|a, b| {
+            (b.last.msg_time, b.last.msg_seq, &b.peer).cmp(&(a.last.msg_time, a.last.msg_seq, &a.peer))
+        });
+        Some(list)
     }
 
     /// The messages of a group, by sequence number; `None` when the group does not exist.

@@ -7,6 +7,7 @@
 use serde::Serialize;
 use std::sync::Arc;
 use tim_model::MsgBody;
+use tim_model::c2c::C2cDelivery;
 use tim_model::control::MsgPriority;
 
 /// Which API stored a C2C message.
@@ -39,10 +40,10 @@ pub struct C2cMessage {
     pub cloud_custom_data: Option<String>,
     /// The API that stored it.
     pub origin: C2cOrigin,
-    /// Whether it is kept in roaming history (`admin_getroammsg`): not for `OnlineOnlyFlag` 1 or a batch with
-    /// `MsgLifeTime` 0. Every message, roaming or not, appears in the recipients' inboxes: the emulator treats
-    /// every user as online.
-    pub roaming: bool,
+    /// What the service does with it besides delivering it to online devices, as the model derives it from the
+    /// request (history, unread, conversation list, the sender's own copy). Every message appears in its
+    /// recipients' inboxes, kept in the history or not: the emulator treats every user as online.
+    pub delivery: C2cDelivery,
 }
 
 impl C2cMessage {
@@ -60,6 +61,16 @@ pub struct Delivered {
     pub message: Arc<C2cMessage>,
     /// Whether `admin_msgwithdraw` recalled it for this recipient.
     pub recalled: bool,
+}
+
+/// One entry of a user's conversation list: the peer and the last message that updated it.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Conversation {
+    /// The other party.
+    pub peer: Arc<str>,
+    /// The newest message from the peer that updates the conversation list (not `NoLastMsg`, not online only).
+    pub last: Arc<C2cMessage>,
 }
 
 /// Which API stored a group message.

@@ -317,6 +317,15 @@ struct InboxEntry<'a> {
     origin: crate::C2cOrigin,
     #[serde(rename = "Recalled")]
     recalled: bool,
+    /// Whether it counts as unread (`SendMsgControl` `NoUnread`, `OnlineOnlyFlag` 1 and the like say not).
+    #[serde(rename = "Unread")]
+    unread: bool,
+    /// Whether it updated the conversation list (`NoLastMsg` says not).
+    #[serde(rename = "UpdatesConversation")]
+    updates_conversation: bool,
+    /// Whether it is kept in the roaming history (`admin_getroammsg`).
+    #[serde(rename = "InHistory")]
+    in_history: bool,
 }
 
 fn inbox(inner: &Inner, encoded_user: &str) -> Response<Body> {
@@ -345,6 +354,9 @@ fn inbox(inner: &Inner, encoded_user: &str) -> Response<Body> {
                 cloud_custom_data: message.cloud_custom_data.as_deref(),
                 origin: message.origin,
                 recalled,
+                unread: message.delivery.unread,
+                updates_conversation: message.delivery.conversation,
+                in_history: message.delivery.history,
             }
         })
         .collect();

@@ -326,7 +326,7 @@ pub(crate) struct Outgoing {
     pub(crate) body: MsgBody,
     pub(crate) cloud_custom_data: Option<String>,
     pub(crate) origin: C2cOrigin,
-    pub(crate) roaming: bool,
+    pub(crate) delivery: tim_model::c2c::C2cDelivery,
 }
 
 /// What a C2C send did.
@@ -538,7 +538,7 @@ impl State {
                 msg_body: outgoing.body,
                 cloud_custom_data: outgoing.cloud_custom_data,
                 origin: outgoing.origin,
-                roaming: outgoing.roaming,
+                delivery: outgoing.delivery,
             };
             self.messages.push(StoredC2c { message: Arc::new(message), recipients: AccountRuns::new(&delivered) });
             self.c2c_recent.insert(key, index, now);
@@ -581,7 +581,7 @@ mod tests {
             body: text("hi"),
             cloud_custom_data: None,
             origin: C2cOrigin::BatchSendMsg,
-            roaming: true,
+            delivery: tim_model::c2c::BatchSendMsgRequest::new(Vec::new(), text("hi")).delivery(),
         }
     }
 

@@ -242,3 +242,66 @@ async fn admin_getroammsg_reads_both_directions_newest_first_in_pages() {
         json!({ "Operator_Account": "user2", "Peer_Account": "user1", "MaxCnt": 0, "MinTime": T0, "MaxTime": T0 });
     assert_code(&h.call("openim/admin_getroammsg", bad).await, 70402);
 }
+
+#[tokio::test]
+async fn storage_fields_decide_the_history_the_unread_count_and_the_conversation_list() {
+    let h = start(|b| b).await;
+    h.import(&["alice", "bob"]).await;
+    // (API, extra fields) in the order sent, one second apart; the message's text is `m{index}`.
+    let sends: [(&str, Value); 8] = [
+        ("sendmsg", json!({})),
+        ("sendmsg", json!({ "SendMsgControl": ["NoUnread"] })),
+        ("sendmsg", json!({ "OnlineOnlyFlag": 1 })),
+        ("sendmsg", json!({ "MsgLifeTime": 0 })),
+        ("batchsendmsg", json!({ "MsgLifeTime": 0 })),
+        ("batchsendmsg", json!({ "OnlineOnlyFlag": 1 })),
+        ("batchsendmsg", json!({ "SyncOtherMachine": 2 })),
+        ("sendmsg", json!({ "SendMsgControl": ["NoLastMsg"] })),
+    ];
+    for (index, (api, extra)) in sends.iter().enumerate() {
+        let to = if *api == "sendmsg" { json!("bob") } else { json!(["bob"]) };
+        let mut body = json!({ "From_Account": "alice", "To_Account": to, "MsgRandom": index, "MsgBody": text(&format!("m{index}")) });
+        for (field, value) in extra.as_object().unwrap() {
+            body[field] = value.clone();
+        }
+        assert_code(&h.call(&format!("openim/{api}"), body).await, 0);
+        h.clock.advance(1);
+    }
+    let emulator = h.emulator();
+    assert_eq!(emulator.inbox_len("bob"), Some(8), "every message reached bob's (online) devices");
+
+    let history = |operator: &'static str, peer: &'static str| {
+        let h = &h;
+        async move {
+            let ask = json!({ "Operator_Account": operator, "Peer_Account": peer, "MaxCnt": 100, "MinTime": T0, "MaxTime": T0 + 100 });
+            let page = h.call("openim/admin_getroammsg", ask).await;
+            assert_code(&page, 0);
+            let mut texts: Vec<String> = page["MsgList"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["MsgBody"][0]["MsgContent"]["Text"].as_str().unwrap().to_owned())
+                .collect();
+            texts.reverse();
+            texts
+        }
+    };
+    // Online-only messages (OnlineOnlyFlag 1 anywhere, a batch's MsgLifeTime 0) are kept in no history;
+    // sendmsg's MsgLifeTime 0 only skips offline storage.
+    assert_eq!(history("bob", "alice").await, ["m0", "m1", "m3", "m6", "m7"], "the recipient's copy");
+    assert_eq!(
+        history("alice", "bob").await,
+        ["m0", "m1", "m3", "m7"],
+        "the sender's copy leaves out SyncOtherMachine 2"
+    );
+
+    // NoUnread and the online-only messages count nothing unread.
+    assert_eq!(emulator.unread("bob"), Some(4), "m0, m3, m6 and m7");
+    assert_eq!(emulator.unread("nobody"), None);
+    // NoLastMsg (m7) and online-only messages leave the conversation list as it was.
+    let conversations = emulator.conversations("bob").unwrap();
+    assert_eq!(conversations.len(), 1);
+    assert_eq!(&*conversations[0].peer, "alice");
+    assert_eq!(conversations[0].last.msg_random, 6, "the last message that updated it is m6");
+    assert!(emulator.conversations("alice").unwrap().is_empty(), "alice received nothing");
+}

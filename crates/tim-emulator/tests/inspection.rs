@@ -44,7 +44,8 @@ async fn the_inbox_endpoint_lists_what_a_user_received() {
         inbox,
         json!([{
             "MsgKey": sent["MsgKey"], "From_Account": "sender", "MsgSeq": 6, "MsgRandom": 5, "MsgTime": T0,
-            "MsgBody": text("hello"), "CloudCustomData": "cc", "Origin": "SendMsg", "Recalled": false
+            "MsgBody": text("hello"), "CloudCustomData": "cc", "Origin": "SendMsg", "Recalled": false,
+            "Unread": true, "UpdatesConversation": true, "InHistory": true
         }])
     );
     let (status, empty) = h.get("/emulator/inbox/sender").await;

@@ -95,6 +95,59 @@ impl SendMsgRequest {
             extra: Extra::new(),
         }
     }
+
+    /// What the service does with the message for its recipient and its sender.
+    pub fn delivery(&self) -> C2cDelivery {
+        let online_only = self.online_only_flag == Some(1);
+        let offline = online_only || self.msg_life_time == Some(0);
+        C2cDelivery::new(online_only, offline, self.sync_other_machine, self.send_msg_control.as_deref())
+    }
+}
+
+/// What the service does with a one-to-one message besides delivering it to online devices, from its storage
+/// fields as sendmsg's and batchsendmsg's pages document them. The one place these rules are written: the
+/// emulator stores by it and the fan-out decides by it whether an unknown outcome can be looked up.
+///
+/// - `OnlineOnlyFlag` 1: online devices only; kept neither offline nor in the history, not counted unread, the
+///   conversation list not updated.
+/// - `MsgLifeTime` 0: online users only, nothing kept offline. For batchsendmsg, also not in the history and not
+///   counted unread ("no unread count, no chat record, faster"); sendmsg's page says only "not kept offline".
+/// - `SendMsgControl`: `NoUnread` not counted unread, `NoLastMsg` the conversation list not updated,
+///   `WithMuteNotifications` the recipient's mute setting applies (it does not by default).
+/// - `SyncOtherMachine`: `2` keeps the message out of the sender's own history; `1` also syncs it to the sender's
+///   online devices; absent, the sender's history only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct C2cDelivery {
+    /// Kept for offline recipients (delivered when they come online).
+    pub offline: bool,
+    /// Kept in the recipient's roaming history.
+    pub history: bool,
+    /// Counted in the recipient's unread count.
+    pub unread: bool,
+    /// Updates the recipient's conversation list (its last message).
+    pub conversation: bool,
+    /// Kept in the sender's own roaming history of the conversation.
+    pub sender_history: bool,
+    /// Synced to the sender's online devices.
+    pub sender_devices: bool,
+    /// The recipient's mute setting applies.
+    pub honours_mute: bool,
+}
+
+impl C2cDelivery {
+    fn new(online_only: bool, no_offline: bool, sync: Option<u32>, controls: Option<&[SendMsgControl]>) -> Self {
+        let has = |control: SendMsgControl| controls.is_some_and(|controls| controls.contains(&control));
+        let history = !online_only;
+        Self {
+            offline: !no_offline,
+            history,
+            unread: !online_only && !has(SendMsgControl::NoUnread),
+            conversation: !online_only && !has(SendMsgControl::NoLastMsg),
+            sender_history: history && sync != Some(2),
+            sender_devices: sync == Some(1),
+            honours_mute: has(SendMsgControl::WithMuteNotifications),
+        }
+    }
 }
 
 impl Validate for SendMsgRequest {
@@ -164,9 +217,13 @@ pub struct BatchSendMsgRequest {
     /// The message.
     #[serde(rename = "MsgBody")]
     pub msg_body: MsgBody,
-    /// Seconds kept for offline delivery; `0` online only, no roaming.
+    /// Seconds kept for offline delivery, 0..=604800; absent means 7 days. `0`: online users only, kept neither
+    /// offline nor in the history, not counted unread (the batch page's faster mode).
     #[serde(rename = "MsgLifeTime", default, skip_serializing_if = "Option::is_none")]
     pub msg_life_time: Option<u32>,
+    /// `1`: deliver to online devices only, store nothing, count nothing unread (as for sendmsg).
+    #[serde(rename = "OnlineOnlyFlag", default, skip_serializing_if = "Option::is_none")]
+    pub online_only_flag: Option<u32>,
     /// Custom data stored and delivered with the message.
     #[serde(rename = "CloudCustomData", default, skip_serializing_if = "Option::is_none")]
     pub cloud_custom_data: Option<String>,
@@ -195,6 +252,7 @@ impl BatchSendMsgRequest {
             msg_random: None,
             msg_body: body,
             msg_life_time: None,
+            online_only_flag: None,
             cloud_custom_data: None,
             send_msg_control: None,
             offline_push_info: None,
@@ -203,11 +261,16 @@ impl BatchSendMsgRequest {
         }
     }
 
-    /// Whether the service keeps the message in the roaming history (so `admin_getroammsg` can find it): not with
-    /// `MsgLifeTime` 0 (online only) nor `OnlineOnlyFlag` 1 (sent by newer SDK versions, kept in `extra`).
+    /// What the service does with the message for its recipients and its sender.
+    pub fn delivery(&self) -> C2cDelivery {
+        let online_only = self.online_only_flag == Some(1) || self.msg_life_time == Some(0);
+        C2cDelivery::new(online_only, online_only, self.sync_other_machine, self.send_msg_control.as_deref())
+    }
+
+    /// Whether the service keeps the message in the recipients' roaming history (so `admin_getroammsg` can find
+    /// it): not with `MsgLifeTime` 0 nor `OnlineOnlyFlag` 1.
     pub fn kept_in_history(&self) -> bool {
-        let online_only = self.extra.get("OnlineOnlyFlag").and_then(serde_json::Value::as_u64) == Some(1);
-        self.msg_life_time != Some(0) && !online_only
+        self.delivery().history
     }
 
     /// The message without what each chunk of a fan-out sets itself: no recipients, no `MsgSeq`, no `MsgRandom`.
@@ -223,6 +286,7 @@ impl Validate for BatchSendMsgRequest {
         c.count("To_Account", self.to_account.len(), 1, MAX_BATCH_RECIPIENTS);
         c.required("MsgRandom", &self.msg_random);
         check_life_time(&mut c, self.msg_life_time);
+        check_switch(&mut c, "OnlineOnlyFlag", self.online_only_flag);
         check_push(&mut c, self.offline_push_info.as_ref());
         check_switch(&mut c, "IsNeedReadReceipt", self.is_need_read_receipt);
         check_elements(&mut c, "MsgBody", self.msg_body.elements(), Sendable::All);
@@ -307,6 +371,22 @@ pub struct ImportMsgRequest {
     /// Fields this version of tim does not know, sent as they are.
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+impl ImportMsgRequest {
+    /// What the service does with an imported message: kept in both parties' history and conversation lists,
+    /// counted unread only when imported as real time (`SyncFromOldSystem` 5).
+    pub fn delivery(&self) -> C2cDelivery {
+        C2cDelivery {
+            offline: true,
+            history: true,
+            unread: self.sync_from_old_system == 5,
+            conversation: true,
+            sender_history: true,
+            sender_devices: false,
+            honours_mute: false,
+        }
+    }
 }
 
 impl Validate for ImportMsgRequest {
@@ -475,4 +555,57 @@ pub struct AdminGetRoamMsgResult {
 impl TypedRequest for AdminGetRoamMsgRequest {
     const COMMAND: CommandId = CommandId::AdminGetRoamMsg;
     type Response = Response<AdminGetRoamMsgResult>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(fields: serde_json::Value) -> BatchSendMsgRequest {
+        let mut body = serde_json::json!({"To_Account": ["bob"], "MsgRandom": 1, "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"Text": "x"}}]});
+        for (field, value) in fields.as_object().unwrap() {
+            body[field] = value.clone();
+        }
+        serde_json::from_value(body).unwrap()
+    }
+
+    fn single(fields: serde_json::Value) -> SendMsgRequest {
+        let mut body = serde_json::to_value(batch(fields)).unwrap();
+        body["To_Account"] = serde_json::json!("bob");
+        serde_json::from_value(body).unwrap()
+    }
+
+    #[test]
+    fn the_storage_fields_decide_what_is_kept_as_the_pages_say() {
+        use serde_json::json;
+        // (fields, offline, history, unread, conversation, sender_history) for batchsendmsg, then sendmsg.
+        let cases = [
+            (json!({}), [true, true, true, true, true], [true, true, true, true, true]),
+            (json!({"MsgLifeTime": 0}), [false, false, false, false, false], [false, true, true, true, true]),
+            (json!({"OnlineOnlyFlag": 1}), [false, false, false, false, false], [false, false, false, false, false]),
+            (json!({"SendMsgControl": ["NoUnread"]}), [true, true, false, true, true], [true, true, false, true, true]),
+            (
+                json!({"SendMsgControl": ["NoLastMsg"]}),
+                [true, true, true, false, true],
+                [true, true, true, false, true],
+            ),
+            (json!({"SyncOtherMachine": 2}), [true, true, true, true, false], [true, true, true, true, false]),
+        ];
+        let flags = |d: C2cDelivery| [d.offline, d.history, d.unread, d.conversation, d.sender_history];
+        for (fields, batch_flags, single_flags) in cases {
+            assert_eq!(flags(batch(fields.clone()).delivery()), batch_flags, "batchsendmsg {fields}");
+            assert_eq!(flags(single(fields.clone()).delivery()), single_flags, "sendmsg {fields}");
+        }
+        assert!(batch(json!({"SyncOtherMachine": 1})).delivery().sender_devices);
+        assert!(batch(json!({"SendMsgControl": ["WithMuteNotifications"]})).delivery().honours_mute);
+        assert!(!batch(json!({"OnlineOnlyFlag": 1})).kept_in_history());
+        assert!(batch(json!({"OnlineOnlyFlag": 0, "MsgLifeTime": 60})).kept_in_history());
+    }
+
+    #[test]
+    fn a_batch_online_only_flag_is_a_switch() {
+        let errors = batch(serde_json::json!({"OnlineOnlyFlag": 2})).validate().unwrap_err();
+        let fields: Vec<&str> = errors.errors().iter().map(|e| e.field()).collect();
+        assert_eq!(fields, ["OnlineOnlyFlag"]);
+    }
 }

@@ -3,7 +3,7 @@
 //! received the message twice.
 
 use futures_util::stream;
-use serde_json::json;
+use serde_json::{Value, json};
 use std::time::Duration;
 use tim_emulator::{Emulator, FaultConfig, QuotaConfig, RunningEmulator};
 use tim_model::api::{TypedRequest, decode};
@@ -338,6 +338,17 @@ async fn a_paced_fan_out_whose_queue_outlasts_the_window_never_delivers_twice() 
 /// and the emulator follow; one chunk at a time, so the seeded faults fall on the same requests in every run.
 #[tokio::test(start_paused = true)]
 async fn unknown_outcomes_are_settled_from_the_history_and_the_absent_are_sent_once_more() {
+    settle_unknown_outcomes(json!({})).await;
+}
+
+/// The same with `SyncOtherMachine` 2: the sender's copy of each conversation leaves the message out, so only the
+/// recipient's copy can say it was delivered (reading the sender's would send every lost answer's chunk twice).
+#[tokio::test(start_paused = true)]
+async fn unknown_outcomes_are_settled_from_the_recipients_copy_when_the_sender_keeps_none() {
+    settle_unknown_outcomes(json!({"SyncOtherMachine": 2})).await;
+}
+
+async fn settle_unknown_outcomes(fields: Value) {
     const RECIPIENTS: usize = 1_000;
     let (running, wall) = paused_emulator("lost=0.15,drop=0.15".parse().unwrap()).await;
     let client = client(&running, |config| {
@@ -354,9 +365,12 @@ async fn unknown_outcomes_are_settled_from_the_history_and_the_absent_are_sent_o
             ..RetryPolicy::default()
         };
     });
-    let message = request::<tim_model::c2c::BatchSendMsgRequest>(
-        json!({"To_Account": ["x"], "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"Text": "hello"}}]}),
-    );
+    let mut body =
+        json!({"To_Account": ["x"], "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"Text": "hello"}}]});
+    for (field, value) in fields.as_object().unwrap() {
+        body[field] = value.clone();
+    }
+    let message = request::<tim_model::c2c::BatchSendMsgRequest>(body);
     let options = FanoutOptions {
         concurrency: 1,
         max_recipients: 25,

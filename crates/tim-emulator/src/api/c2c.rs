@@ -33,6 +33,7 @@ pub(super) fn sendmsg(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
     let mut state = ctx.state();
     let from = sender(ctx, &mut state, request.from_account.as_ref(), create)?;
     let sender_name = std::sync::Arc::clone(&from);
+    let delivery = request.delivery();
     let outgoing = Outgoing {
         from,
         seq: request.msg_seq,
@@ -41,7 +42,7 @@ pub(super) fn sendmsg(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
         body: request.msg_body,
         cloud_custom_data: request.cloud_custom_data,
         origin: C2cOrigin::SendMsg,
-        roaming: request.online_only_flag != Some(1),
+        delivery,
     };
     let to = std::iter::once(Recipient::new(request.to_account.as_str()));
     let report = state.send_c2c(outgoing, to, ctx.now, create).map_err(table_full)?;
@@ -89,6 +90,7 @@ fn store_batch<'r>(
     let mut state = ctx.state();
     let from = sender(ctx, &mut state, request.from_account.as_ref(), create)?;
     let sender_name = std::sync::Arc::clone(&from);
+    let delivery = request.delivery();
     let outgoing = Outgoing {
         from,
         seq: request.msg_seq,
@@ -97,8 +99,7 @@ fn store_batch<'r>(
         body: request.msg_body,
         cloud_custom_data: request.cloud_custom_data,
         origin: C2cOrigin::BatchSendMsg,
-        // MsgLifeTime 0: online only, no roaming.
-        roaming: request.msg_life_time != Some(0),
+        delivery,
     };
     let report = state.send_c2c(outgoing, recipients, ctx.now, create).map_err(table_full)?;
     drop(state);
@@ -144,6 +145,7 @@ pub(super) fn importmsg(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
         ctx.duplicates(1);
         return Ok(ok(NoFields::default()));
     }
+    let delivery = request.delivery();
     let message = crate::messages::C2cMessage {
         from_account: from,
         msg_seq: seq,
@@ -152,7 +154,7 @@ pub(super) fn importmsg(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
         msg_body: request.msg_body,
         cloud_custom_data: request.cloud_custom_data,
         origin: C2cOrigin::ImportMsg,
-        roaming: true,
+        delivery,
     };
     state.store_one(message, &to).map_err(table_full)?;
     state.imported.insert(key);
@@ -218,15 +220,20 @@ pub(super) fn admin_getroammsg(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
     let operator = request.operator_account.as_str();
     let peer = request.peer_account.as_str();
     let state = ctx.state();
-    // Both directions: the peer's messages to the operator and the operator's to the peer.
+    // The operator's copy of the conversation: the peer's messages to the operator kept in the history, and the
+    // operator's own messages to the peer kept in the sender's history (not with SyncOtherMachine 2).
     let mut found: Vec<(MsgIndex, &str, bool)> = Vec::new();
-    let directions: &[(&str, &str)] =
-        if operator == peer { &[(operator, operator)] } else { &[(operator, peer), (peer, operator)] };
-    for &(owner, sender) in directions {
+    let directions: &[(&str, &str, bool)] = if operator == peer {
+        &[(operator, operator, false)]
+    } else {
+        &[(operator, peer, false), (peer, operator, true)]
+    };
+    for &(owner, sender, own) in directions {
         for (_, index, recalled) in state.inbox(owner).into_iter().flatten() {
             let message = &state.messages[index as usize].message;
+            let kept = if own { message.delivery.sender_history } else { message.delivery.history };
             if &*message.from_account == sender
-                && message.roaming
+                && kept
                 && (request.min_time..=request.max_time).contains(&message.msg_time)
             {
                 found.push((index, owner, recalled));

@@ -76,6 +76,7 @@ impl IntoModel for pb::BatchSendMsgRequest {
                 msg_random: self.msg_random,
                 msg_body: msg_body?,
                 msg_life_time: self.msg_life_time,
+                online_only_flag: self.online_only_flag,
                 cloud_custom_data: self.cloud_custom_data,
                 send_msg_control: parse_all(self.send_msg_control, SendMsgControl::parse),
                 offline_push_info: self.offline_push_info.map(offline_push_info),

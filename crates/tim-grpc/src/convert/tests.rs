@@ -328,6 +328,7 @@ fn batch_send_msg() -> pb::BatchSendMsgRequest {
         send_msg_control: strings(&["NoUnread"]),
         offline_push_info: Some(offline_push()),
         is_need_read_receipt: Some(0),
+        online_only_flag: Some(1),
     }
 }
 
@@ -389,6 +390,7 @@ fn batch_send_msg_with_every_field_becomes_its_rest_json() {
             "MsgRandom": 19901224,
             "MsgBody": short_body_json(),
             "MsgLifeTime": 0,
+            "OnlineOnlyFlag": 1,
             "CloudCustomData": "ccd",
             "SendMsgControl": ["NoUnread"],
             "OfflinePushInfo": offline_push_json(),

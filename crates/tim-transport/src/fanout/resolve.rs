@@ -2,11 +2,15 @@
 //!
 //! A batchsendmsg that may have acted (its answer was lost, it timed out, the process died while it was on its
 //! way) stored its message for some recipients or none. The message is known by its sender and its pinned keys
-//! (`MsgSeq`, `MsgRandom`), so `admin_getroammsg` between the sender and each recipient, over a window around the
-//! time it was sent, says which: found means delivered; absent from a complete answer means it was never stored,
-//! and the recipient can be sent the message again (in a new chunk, under new keys). A lookup that fails leaves
-//! the outcome unknown. Only messages kept in the history can be looked up: not `OnlineOnlyFlag` 1, not
-//! `MsgLifeTime` 0.
+//! (`MsgSeq`, `MsgRandom`), so `admin_getroammsg` of each recipient's conversation with the sender, over a window
+//! around the time it was sent, says which: found means delivered; absent from a complete answer means it was
+//! never stored, and the recipient can be sent the message again (in a new chunk, under new keys). A lookup that
+//! fails leaves the outcome unknown. Only messages kept in the recipients' history can be looked up: not
+//! `OnlineOnlyFlag` 1, not `MsgLifeTime` 0 (the model's `C2cDelivery` says which).
+//!
+//! The history read is the recipient's copy (`Operator_Account` the recipient, `Peer_Account` the sender): the
+//! sender's copy leaves out a message sent with `SyncOtherMachine` 2, and reading it would call a delivered
+//! message absent and send it twice.
 
 use crate::client::Client;
 use crate::error::Error;
@@ -85,9 +89,10 @@ impl Resolver {
             reason: format!("not a UserID: {}", error.detail()),
         })?;
         let now_secs = client.wall_clock_ms().div_euclid(1000);
+        // The recipient's copy of the conversation: it holds the message whatever SyncOtherMachine said.
         let mut request = AdminGetRoamMsgRequest {
-            operator_account: self.sender.clone(),
-            peer_account: peer,
+            operator_account: peer,
+            peer_account: self.sender.clone(),
             max_cnt: PAGE,
             min_time: sent_secs - WINDOW_SLACK_SECS,
             max_time: now_secs.max(sent_secs) + WINDOW_SLACK_SECS,
