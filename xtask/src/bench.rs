@@ -22,6 +22,12 @@ struct Ratio {
 /// Every ratio an issue asks for. A ratio whose benches did not run (a filter excluded them) is skipped.
 const RATIOS: &[Ratio] = &[
     Ratio {
+        name: "redis_paced_call_vs_local",
+        subject: "cluster/paced_call/redis",
+        baseline: "cluster/paced_call/local",
+        meaning: "calls/s reserved on the quota shared through Redis (one script round trip on loopback) relative to this process's own schedule, nobody waiting",
+    },
+    Ratio {
         name: "journaled_fanout_vs_in_memory",
         subject: "jobs/fanout_1m/journaled",
         baseline: "jobs/fanout_1m/in_memory",

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 const RULES: &[(&str, &[&str], &str)] = &[
     (
         "tim-model",
-        &["tokio", "hyper", "hyper-util", "tonic", "prost", "rustls", "tim-sig", "tim-transport", "tim-grpc"],
+        &["tokio", "hyper", "hyper-util", "tonic", "prost", "rustls", "redis", "tim-sig", "tim-transport", "tim-grpc"],
         "the wire model knows nothing about HTTP, async runtimes, TLS or protobuf",
     ),
     (
@@ -17,8 +17,15 @@ const RULES: &[(&str, &[&str], &str)] = &[
         &["tokio", "hyper", "tonic", "prost", "tim-transport", "tim-grpc"],
         "signing is pure computation and never depends on the transport or the gateway",
     ),
-    ("tim-transport", &["tonic", "prost", "tim-grpc"], "the transport knows nothing about gRPC"),
-    ("tim-jobs", &["tonic", "prost", "tim-grpc"], "the job store knows nothing about gRPC"),
+    ("tim-transport", &["tonic", "prost", "tim-grpc", "tim-testkit"], "the transport knows nothing about gRPC"),
+    ("tim-jobs", &["tonic", "prost", "tim-grpc", "tim-testkit"], "the job store knows nothing about gRPC"),
+    ("tim-grpc", &["tim-testkit"], "test support stays out of what ships"),
+    ("tim-cli", &["tim-testkit"], "test support stays out of what ships"),
+    (
+        "tim-testkit",
+        &["tokio", "tim-model", "tim-transport", "tim-grpc"],
+        "test support starts servers with the standard library and knows nothing of the product",
+    ),
 ];
 
 /// Runs every rule and reports all violations at once.

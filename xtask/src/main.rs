@@ -1,6 +1,7 @@
 //! Project automation, run as `cargo xtask <task>`.
 //!
-//! - `ci`: exactly what CI runs: format check, clippy with warnings denied, every test (doc tests included),
+//! - `ci`: exactly what CI runs: format check, clippy with warnings denied, the servers the cluster tests start
+//!   (Redis, from Debian's packages when missing: `servers.rs`), every test (doc tests included),
 //!   `cargo deny check bans licenses sources`, the dependency-direction check, and the Python gRPC client's smoke
 //!   test against a real `tim serve` (`polyglot.rs`).
 //! - `bench [FILTER]`: runs the criterion benches, then writes their figures and ratios to
@@ -19,6 +20,7 @@ mod binary;
 mod deps;
 mod polyglot;
 mod release;
+mod servers;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
 fn ci() -> Result<(), String> {
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
     run(cargo().args(["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]))?;
+    servers::ensure()?;
     // `cargo test` runs unit, integration and doc tests; benches are compiled and run once as tests too,
     // so a broken bench fails CI without timing anything.
     run(cargo().args(["test", "--workspace", "--all-targets", "--locked"]))?;

@@ -102,6 +102,7 @@ async fn upstream(config: &ServeConfig) -> Result<Upstream, Failure> {
         let mut settings = ClientConfig::new(endpoint);
         settings.pacing = config.pacing;
         settings.quota_overrides = config.quota_overrides.clone();
+        settings.shared_quota = config.shared_quota.clone();
         settings
     };
     match &config.backend {
@@ -131,7 +132,9 @@ async fn upstream(config: &ServeConfig) -> Result<Upstream, Failure> {
             let client = Client::new(*sdkappid, admin, SecretKey::new(key)?, settings)?;
             let line =
                 format!("sending to Tencent Cloud Chat at {} (sdkappid {sdkappid}, admin {admin})", client.base_url());
-            Ok(Upstream { client, emulator: None, lines: vec![line] })
+            let mut lines = vec![line];
+            lines.extend(cluster_line(config));
+            Ok(Upstream { client, emulator: None, lines })
         }
         Backend::Emulator { listen, sdkappid, auto_create_accounts, quotas, faults, seed } => {
             // The emulator's key never leaves this process: a fresh random one each start.
@@ -181,9 +184,22 @@ async fn upstream(config: &ServeConfig) -> Result<Upstream, Failure> {
                     running.base_url()
                 ),
             ];
+            let mut lines = lines;
+            lines.extend(cluster_line(config));
             Ok(Upstream { client, emulator: Some(running), lines })
         }
     }
+}
+
+/// What the start-up says about sharing the quota with other replicas.
+fn cluster_line(config: &ServeConfig) -> Option<String> {
+    let shared = config.shared_quota.as_ref()?;
+    Some(format!(
+        "quota shared through Redis at {} by {} replicas (each paces at 1/{} of it while Redis cannot be reached)",
+        shared.redacted_url(),
+        shared.replicas,
+        shared.replicas
+    ))
 }
 
 /// Serves until `stop` resolves, announcing through `announce`.

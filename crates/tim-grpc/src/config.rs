@@ -34,6 +34,10 @@
 //! "openim/sendmsg" = "500/s"
 //! batchsendmsg_recipients_per_minute = 60000
 //!
+//! [cluster]                            # several replicas of the gateway for one app
+//! redis_url = "redis://10.0.0.5:6379"  # TIM_REDIS_URL: one quota shared by every replica
+//! replicas = 3                         # TIM_REPLICAS: each replica's share while Redis cannot be reached
+//!
 //! [emulator]                           # used only without [tencent]
 //! listen = "127.0.0.1:0"               # the emulator's own HTTP port (/emulator/stats, /emulator/inbox/USER)
 //! sdkappid = 1400000000
@@ -86,6 +90,9 @@ pub struct FileConfig {
     /// Quota pacing.
     #[serde(default)]
     pub quotas: QuotasSection,
+    /// Several replicas.
+    #[serde(default)]
+    pub cluster: ClusterSection,
     /// The embedded emulator.
     #[serde(default)]
     pub emulator: EmulatorSection,
@@ -161,6 +168,24 @@ pub struct QuotasSection {
     /// Per-command call rates.
     #[serde(flatten)]
     pub rates: BTreeMap<String, String>,
+}
+
+/// `[cluster]`.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSection {
+    /// Redis, where every replica paces against one quota.
+    pub redis_url: Option<String>,
+    /// How many replicas share the quota.
+    pub replicas: Option<u32>,
+}
+
+impl std::fmt::Debug for ClusterSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let url =
+            self.redis_url.as_ref().map(|url| tim_transport::SharedQuotaConfig::new(url.clone(), 1).redacted_url());
+        f.debug_struct("ClusterSection").field("redis_url", &url).field("replicas", &self.replicas).finish()
+    }
 }
 
 /// `[emulator]`.
@@ -274,6 +299,8 @@ pub struct ServeConfig {
     pub pacing: bool,
     /// Quota overrides.
     pub quota_overrides: HashMap<CommandId, Quota>,
+    /// One quota shared with the other replicas through Redis.
+    pub shared_quota: Option<tim_transport::SharedQuotaConfig>,
 }
 
 impl FileConfig {
@@ -344,6 +371,7 @@ impl FileConfig {
         let quota_overrides =
             tim_transport::config::quota_overrides(rates, self.quotas.batchsendmsg_recipients_per_minute)
                 .map_err(|reason| format!("[quotas] {reason}"))?;
+        let shared_quota = resolve_cluster(&self.cluster, &var)?;
         let limits = &self.limits;
         Ok(ServeConfig {
             listen,
@@ -361,8 +389,39 @@ impl FileConfig {
             fanout_concurrency: limits.fanout_concurrency.unwrap_or(crate::fanout::DEFAULT_CONCURRENCY).max(1),
             pacing: self.quotas.pacing.unwrap_or(true),
             quota_overrides,
+            shared_quota,
         })
     }
+}
+
+/// `[cluster]` with `TIM_REDIS_URL` and `TIM_REPLICAS`: the shared quota, if any.
+fn resolve_cluster(
+    cluster: &ClusterSection,
+    var: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<tim_transport::SharedQuotaConfig>, String> {
+    let replicas = match var("TIM_REPLICAS") {
+        Some(text) => {
+            Some(text.trim().parse::<u32>().ok().filter(|&n| n > 0).ok_or("TIM_REPLICAS is not a positive number")?)
+        }
+        None => cluster.replicas,
+    };
+    if replicas == Some(0) {
+        return Err("[cluster] replicas must be at least 1".to_owned());
+    }
+    let Some(url) = var("TIM_REDIS_URL").or_else(|| cluster.redis_url.clone()) else {
+        return match replicas {
+            Some(n) if n > 1 => Err(format!(
+                "[cluster] replicas = {n} without redis_url: {n} replicas pacing alone would send {n} times the quota; \
+                 set redis_url (TIM_REDIS_URL) so they share it"
+            )),
+            _ => Ok(None),
+        };
+    };
+    let replicas = replicas.ok_or(
+        "[cluster] redis_url needs replicas (TIM_REPLICAS): each replica's share of \
+                                   the quota while Redis cannot be reached",
+    )?;
+    Ok(Some(tim_transport::SharedQuotaConfig::new(url, replicas)))
 }
 
 fn resolve_backend(tencent: TencentSection, emulator: &EmulatorSection) -> Result<Backend, String> {

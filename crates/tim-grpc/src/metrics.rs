@@ -6,6 +6,8 @@
 //! | `tim_grpc_request_duration_seconds{method}` | call latency by RPC (a fan-out: until its report) |
 //! | `tim_transport_attempts_total`, `tim_transport_retries_total` | HTTP attempts to Tencent, and those that were retries |
 //! | `tim_transport_quota_waits_total`, `tim_transport_quota_wait_seconds_total` | calls that waited for their quota, and the time spent |
+//! | `tim_transport_shared_quota_reservations_total`, `tim_transport_shared_quota_fallbacks_total` | calls the quota shared through Redis reserved, and calls paced at this replica's share because Redis could not be reached |
+//! | `tim_transport_shared_quota_unreachable` | 1 while the shared quota cannot be reached (only with `[cluster] redis_url`) |
 //! | `tim_fanouts_active` | fan-outs running |
 //! | `tim_fanout_recipients_total{outcome}` | fan-out recipients settled: `delivered`, `failed`, `duplicate` |
 //! | `tim_fanout_recipients_pending` | recipients read by running fan-outs and not yet settled |
@@ -14,7 +16,7 @@ use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
 use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use std::sync::Arc;
@@ -58,7 +60,7 @@ struct TransportCollector(Client);
 impl Collector for TransportCollector {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
         let stats = self.0.stats();
-        let counters: [(&str, &str, f64); 4] = [
+        let counters: [(&str, &str, f64); 6] = [
             (
                 "tim_transport_attempts",
                 "HTTP attempts to Tencent Cloud Chat (first attempts and retries)",
@@ -67,11 +69,28 @@ impl Collector for TransportCollector {
             ("tim_transport_retries", "HTTP attempts that were retries", stats.retries as f64),
             ("tim_transport_quota_waits", "Calls that waited for their command's quota", stats.quota_waits as f64),
             ("tim_transport_quota_wait_seconds", "Time calls spent waiting for quotas", stats.quota_wait.as_secs_f64()),
+            (
+                "tim_transport_shared_quota_reservations",
+                "Calls whose start the quota shared with the other replicas (Redis) reserved",
+                stats.shared_quota_reservations as f64,
+            ),
+            (
+                "tim_transport_shared_quota_fallbacks",
+                "Calls paced at this replica's share because the shared quota could not be reached",
+                stats.shared_quota_fallbacks as f64,
+            ),
         ];
         for (name, help, value) in counters {
             let counter = ConstCounter::new(value);
             let metric = encoder.encode_descriptor(name, help, None, counter.metric_type())?;
             counter.encode(metric)?;
+        }
+        if self.0.pacer().is_shared() {
+            let gauge = ConstGauge::new(i64::from(stats.shared_quota_unreachable));
+            let help = "1 while the shared quota cannot be reached (this replica paces at its share), else 0";
+            let metric =
+                encoder.encode_descriptor("tim_transport_shared_quota_unreachable", help, None, gauge.metric_type())?;
+            gauge.encode(metric)?;
         }
         Ok(())
     }

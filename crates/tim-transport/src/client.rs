@@ -120,7 +120,16 @@ impl Client {
         let base_url = config.endpoint.base_url().map_err(BuildError)?;
         let standby_url = config.endpoint.standby_url().map_err(BuildError)?;
         let http = HttpClient::new(&config).map_err(BuildError)?;
-        let pacer = if config.pacing { Pacer::new(&config.quota_overrides) } else { Pacer::unlimited() };
+        let pacer = match (&config.shared_quota, config.pacing) {
+            (_, false) => Pacer::unlimited(),
+            (None, true) => Pacer::new(&config.quota_overrides),
+            #[cfg(feature = "shared-quota")]
+            (Some(shared), true) => Pacer::shared(&config.quota_overrides, shared, sdkappid).map_err(BuildError)?,
+            #[cfg(not(feature = "shared-quota"))]
+            (Some(_), true) => {
+                return Err(BuildError("a shared quota needs tim-transport's `shared-quota` feature".to_owned()));
+            }
+        };
         Ok(Self {
             inner: Arc::new(Inner {
                 http,
@@ -159,7 +168,13 @@ impl Client {
 
     /// What this client's calls did so far: attempts, retries, quota waits.
     pub fn stats(&self) -> TransportStats {
-        self.inner.stats.snapshot()
+        let mut stats = self.inner.stats.snapshot();
+        if let Some(shared) = self.inner.pacer.shared_stats() {
+            stats.shared_quota_reservations = shared.reservations;
+            stats.shared_quota_fallbacks = shared.fallbacks;
+            stats.shared_quota_unreachable = shared.unreachable;
+        }
+        stats
     }
 
     /// The pacer shared by this client's calls.

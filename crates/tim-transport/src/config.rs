@@ -228,6 +228,9 @@ pub struct ClientConfig {
     pub pacing: bool,
     /// Quotas that replace the command table's defaults, for apps that bought more.
     pub quota_overrides: HashMap<CommandId, Quota>,
+    /// One quota shared with the app's other processes through Redis (needs the `shared-quota` feature); `None`:
+    /// this process paces alone.
+    pub shared_quota: Option<SharedQuotaConfig>,
     /// Lifetime of the admin UserSig the client generates, in seconds.
     pub admin_sig_lifetime_secs: u64,
     /// The wall clock (UserSig times and the calendar-second dedupe windows); the system's by default. Tests that
@@ -248,8 +251,59 @@ impl std::fmt::Debug for ClientConfig {
             .field("retry", &self.retry)
             .field("pacing", &self.pacing)
             .field("quota_overrides", &self.quota_overrides)
+            .field("shared_quota", &self.shared_quota)
             .field("admin_sig_lifetime_secs", &self.admin_sig_lifetime_secs)
             .finish_non_exhaustive()
+    }
+}
+
+/// Pacing shared by the processes that call for one app (several gateway replicas): every command's schedule
+/// lives in Redis, so the sum of their rates stays within the app's quota (see [`crate::pacing`]).
+#[derive(Clone)]
+pub struct SharedQuotaConfig {
+    /// The Redis server: `redis://[:password@]host:port[/db]` or `redis+unix:///path`.
+    pub url: String,
+    /// How many processes share the quota. While Redis cannot be reached, each paces alone at this share of it
+    /// (never at the whole quota).
+    pub replicas: u32,
+    /// The keys' prefix: each command's schedule is `{prefix}:{sdkappid}:{command path}`.
+    pub key_prefix: String,
+    /// How long connecting to Redis or one script call may take before this process paces at its share.
+    pub timeout: Duration,
+    /// How long this process paces at its share after Redis failed, before it tries Redis again.
+    pub retry_after: Duration,
+}
+
+impl SharedQuotaConfig {
+    /// Redis at `url`, shared by `replicas` processes, with the default prefix and timeouts.
+    pub fn new(url: impl Into<String>, replicas: u32) -> Self {
+        Self {
+            url: url.into(),
+            replicas: replicas.max(1),
+            key_prefix: "tim:quota".to_owned(),
+            timeout: Duration::from_millis(250),
+            retry_after: Duration::from_secs(1),
+        }
+    }
+
+    /// The URL with any password hidden, for logs and errors.
+    pub fn redacted_url(&self) -> String {
+        match (self.url.split_once("://"), self.url.rfind('@')) {
+            (Some((scheme, _)), Some(at)) => format!("{scheme}://<redacted>{}", &self.url[at..]),
+            _ => self.url.clone(),
+        }
+    }
+}
+
+impl std::fmt::Debug for SharedQuotaConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedQuotaConfig")
+            .field("url", &self.redacted_url())
+            .field("replicas", &self.replicas)
+            .field("key_prefix", &self.key_prefix)
+            .field("timeout", &self.timeout)
+            .field("retry_after", &self.retry_after)
+            .finish()
     }
 }
 
@@ -267,6 +321,7 @@ impl ClientConfig {
             retry: RetryPolicy::default(),
             pacing: true,
             quota_overrides: HashMap::new(),
+            shared_quota: None,
             admin_sig_lifetime_secs: tim_sig::DEFAULT_ADMIN_LIFETIME_SECS,
             wall_clock: system_wall_clock(),
         }
@@ -291,6 +346,15 @@ mod tests {
             Endpoint::Region { region: Region::Frankfurt, standby: true }.base_url().unwrap(),
             "https://adminapiger.my-imcloud.com"
         );
+    }
+
+    #[test]
+    fn a_shared_quota_url_never_shows_its_password() {
+        let config = SharedQuotaConfig::new("redis://:s3cret@10.0.0.5:6379/2", 3);
+        assert_eq!(config.redacted_url(), "redis://<redacted>@10.0.0.5:6379/2");
+        assert!(!format!("{config:?}").contains("s3cret"));
+        assert_eq!(SharedQuotaConfig::new("redis://127.0.0.1:6379", 0).replicas, 1);
+        assert_eq!(SharedQuotaConfig::new("redis://127.0.0.1:6379", 2).redacted_url(), "redis://127.0.0.1:6379");
     }
 
     #[test]

@@ -53,6 +53,9 @@
 //! # }
 //! ```
 
+#[cfg(feature = "shared-quota")]
+mod shared;
+
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -90,6 +93,17 @@ pub struct Pacer {
     epoch: Instant,
     /// One slot per row of [`COMMANDS`], indexed by `CommandId as usize`; `None` when unlimited.
     slots: Option<Box<[Slot]>>,
+    /// The schedule shared with the app's other processes, reserved after this process's own.
+    #[cfg(feature = "shared-quota")]
+    shared: Option<std::sync::Arc<shared::SharedQuota>>,
+}
+
+/// What the shared quota did, for [`crate::TransportStats`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct SharedStats {
+    pub(crate) reservations: u64,
+    pub(crate) fallbacks: u64,
+    pub(crate) unreachable: bool,
 }
 
 /// One command's quota and schedule.
@@ -309,13 +323,55 @@ impl Pacer {
             .iter()
             .map(|command| Slot::new(overrides.get(&command.id).copied().unwrap_or(command.quota)))
             .collect();
-        Self { epoch: Instant::now(), slots: Some(slots) }
+        Self {
+            epoch: Instant::now(),
+            slots: Some(slots),
+            #[cfg(feature = "shared-quota")]
+            shared: None,
+        }
+    }
+
+    /// A pacer whose schedules are shared through Redis with the app's other processes (see [`shared`](self)):
+    /// the quotas of the table with `overrides`, for the app `sdkappid`. Every process must configure the same
+    /// quotas. Nothing connects yet: the first call does, and falls back to this process's share if it cannot.
+    #[cfg(feature = "shared-quota")]
+    pub fn shared(
+        overrides: &HashMap<CommandId, Quota>,
+        config: &crate::config::SharedQuotaConfig,
+        sdkappid: u64,
+    ) -> Result<Self, String> {
+        let shared = shared::SharedQuota::new(config, sdkappid, overrides)?;
+        Ok(Self { shared: Some(std::sync::Arc::new(shared)), ..Self::new(overrides) })
     }
 
     /// A pacer that never waits (benchmarks, and users who pace themselves). [`Pacer::quota`] reports
     /// [`UNLIMITED_QUOTA`] for every command, and [`Pacer::back_off`] does nothing.
     pub fn unlimited() -> Self {
-        Self { epoch: Instant::now(), slots: None }
+        Self {
+            epoch: Instant::now(),
+            slots: None,
+            #[cfg(feature = "shared-quota")]
+            shared: None,
+        }
+    }
+
+    /// Whether this pacer shares its schedules with other processes.
+    pub fn is_shared(&self) -> bool {
+        self.shared_stats().is_some()
+    }
+
+    /// What the shared quota did; `None` when this pacer paces alone.
+    pub(crate) fn shared_stats(&self) -> Option<SharedStats> {
+        #[cfg(feature = "shared-quota")]
+        if let Some(shared) = &self.shared {
+            use std::sync::atomic::Ordering::Relaxed;
+            return Some(SharedStats {
+                reservations: shared.counters.reservations.load(Relaxed),
+                fallbacks: shared.counters.fallbacks.load(Relaxed),
+                unreachable: shared.is_unreachable(),
+            });
+        }
+        None
     }
 
     /// Whether this pacer was made by [`Pacer::unlimited`].
@@ -339,9 +395,38 @@ impl Pacer {
         };
         let slot = &slots[command as usize];
         let called = Instant::now();
+        #[allow(unused_mut)]
+        let mut waited = self.wait_local(slot, called, recipients).await;
+        #[cfg(feature = "shared-quota")]
+        if let Some(shared) = &self.shared {
+            waited |= shared.take(command, &slot.limits, recipients).await;
+        }
+        if waited { Instant::now().saturating_duration_since(called) } else { Duration::ZERO }
+    }
+
+    /// [`Pacer::acquire`] on this process's schedule alone (a shared pacer's fallback).
+    #[cfg(feature = "shared-quota")]
+    async fn acquire_alone(&self, command: CommandId, recipients: u32) -> bool {
+        match &self.slots {
+            Some(slots) => self.wait_local(&slots[command as usize], Instant::now(), recipients).await,
+            None => false,
+        }
+    }
+
+    /// [`Pacer::acquire_ahead`] on this process's schedule alone (a shared pacer's fallback).
+    #[cfg(feature = "shared-quota")]
+    async fn acquire_ahead_alone(&self, command: CommandId, recipients: u32, latest: Instant) -> Result<(), TooLate> {
+        match &self.slots {
+            Some(slots) => self.wait_local_ahead(&slots[command as usize], Instant::now(), recipients, latest).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Waits for this process's own schedule of `slot`; whether it had to.
+    async fn wait_local(&self, slot: &Slot, called: Instant, recipients: u32) -> bool {
         let (mut start, mut seen_shift) = slot.reserve(self.nanos(called), recipients);
         if start <= self.nanos(called) {
-            return Duration::ZERO;
+            return false;
         }
         loop {
             tokio::time::sleep_until(self.instant(start)).await;
@@ -353,7 +438,7 @@ impl Pacer {
             start = start.saturating_add(state.shifted - seen_shift).max(state.not_before);
             seen_shift = state.shifted;
         }
-        Instant::now().saturating_duration_since(called)
+        true
     }
 
     /// Waits until a retry of `command` carrying `recipients` recipients may start ahead of every queued call, if it
@@ -373,6 +458,22 @@ impl Pacer {
         };
         let slot = &slots[command as usize];
         let called = Instant::now();
+        self.wait_local_ahead(slot, called, recipients, latest).await?;
+        #[cfg(feature = "shared-quota")]
+        if let Some(shared) = &self.shared {
+            shared.take_ahead(command, &slot.limits, recipients, latest).await?;
+        }
+        Ok(Instant::now().saturating_duration_since(called))
+    }
+
+    /// Waits for this process's own schedule of `slot` to let a retry go ahead of its queue by `latest`.
+    async fn wait_local_ahead(
+        &self,
+        slot: &Slot,
+        called: Instant,
+        recipients: u32,
+        latest: Instant,
+    ) -> Result<(), TooLate> {
         let latest = self.nanos(latest);
         let (mut start, mut seen_shift) = slot.reserve_ahead(self.nanos(called), recipients, latest).ok_or(TooLate)?;
         while start > self.nanos(Instant::now()) {
@@ -387,7 +488,7 @@ impl Pacer {
                 return Err(TooLate);
             }
         }
-        Ok(Instant::now().saturating_duration_since(called))
+        Ok(())
     }
 
     /// The service answered with a rate-limit code: no call of `command` may start before `now + backoff`
@@ -417,6 +518,11 @@ impl Pacer {
         state.not_before = until;
         state.shift_queue(&slot.limits, base, delta, false);
         state.backed_off = state.backed_off.saturating_add(delta);
+        drop(state);
+        #[cfg(feature = "shared-quota")]
+        if let Some(shared) = &self.shared {
+            shared.back_off(command, &slot.limits, backoff);
+        }
     }
 
     /// The quota in effect for `command`.

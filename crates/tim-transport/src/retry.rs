@@ -175,6 +175,7 @@ impl Counters {
             retries: self.retries.load(Ordering::Relaxed),
             quota_waits: self.quota_waits.load(Ordering::Relaxed),
             quota_wait: Duration::from_nanos(self.quota_wait_nanos.load(Ordering::Relaxed)),
+            ..TransportStats::default()
         }
     }
 
@@ -199,6 +200,12 @@ pub struct TransportStats {
     pub quota_waits: u64,
     /// Time spent waiting for quotas, summed over calls.
     pub quota_wait: Duration,
+    /// Calls whose start the shared quota in Redis reserved (0 without one).
+    pub shared_quota_reservations: u64,
+    /// Calls paced at this process's share because the shared quota could not be reached.
+    pub shared_quota_fallbacks: u64,
+    /// Whether the last attempt to reach the shared quota failed.
+    pub shared_quota_unreachable: bool,
 }
 
 /// What the next step is after an attempt.

@@ -122,3 +122,23 @@ fn a_key_source_never_prints_the_key() {
     let shown = format!("{:?}", KeySource::Inline("very-secret-key".to_owned()));
     assert!(!shown.contains("very-secret-key"), "{shown}");
 }
+
+#[test]
+fn a_cluster_shares_its_quota_through_redis_and_says_what_is_missing() {
+    let resolve = |file: &str, vars: &[(&str, &str)]| FileConfig::parse(file).unwrap().resolve(&env(vars));
+    assert!(resolve("", &[]).unwrap().shared_quota.is_none(), "one replica alone by default");
+    let shared = resolve("[cluster]\nredis_url = \"redis://:pw@10.0.0.5:6379\"\nreplicas = 3", &[]).unwrap();
+    let shared = shared.shared_quota.expect("shared through Redis");
+    assert_eq!((shared.url.as_str(), shared.replicas), ("redis://:pw@10.0.0.5:6379", 3));
+    let from_env = resolve("", &[("TIM_REDIS_URL", "redis://127.0.0.1:6379"), ("TIM_REPLICAS", "2")]).unwrap();
+    assert_eq!(from_env.shared_quota.map(|s| s.replicas), Some(2));
+
+    let without_replicas = resolve("[cluster]\nredis_url = \"redis://127.0.0.1:6379\"", &[]).unwrap_err();
+    assert!(without_replicas.contains("needs replicas"), "{without_replicas}");
+    let without_redis = resolve("[cluster]\nreplicas = 3", &[]).unwrap_err();
+    assert!(without_redis.contains("3 times the quota"), "{without_redis}");
+    assert!(resolve("[cluster]\nreplicas = 1", &[]).unwrap().shared_quota.is_none());
+    assert!(resolve("", &[("TIM_REPLICAS", "none")]).unwrap_err().contains("TIM_REPLICAS"));
+    let shown = format!("{:?}", FileConfig::parse("[cluster]\nredis_url = \"redis://:pw@h:1\"").unwrap());
+    assert!(!shown.contains("pw"), "{shown}");
+}
