@@ -2,9 +2,8 @@
 //! itself each time and finishes, and every recipient holds the message exactly once. The kill points are explicit
 //! signals (how many messages the emulator has stored).
 
-use std::io::{BufRead as _, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 use tim_emulator::RunningEmulator;
 use tim_grpc::pb;
@@ -15,45 +14,17 @@ const KEY: &str = "serve-jobs-key";
 const TOKEN: &str = "jobs-test-token";
 
 mod common;
-use common::SDKAPPID;
 
 async fn emulator() -> RunningEmulator {
     common::emulator(KEY, "lost=0.04,drop=0.04,502=0.02".parse().unwrap(), 9).await
 }
 
-/// Starts `tim serve` on the emulator with `dir` as its data directory; the gateway's address once it serves.
+/// Starts `tim serve` on the emulator with `dir` as its data directory; the process and the gateway's address.
 fn serve(running: &RunningEmulator, dir: &Path) -> (Child, String) {
-    let config = dir.join("serve.toml");
-    std::fs::write(&config, "[quotas]\n\"openim/batchsendmsg\" = \"4/s\"\n\"openim/admin_getroammsg\" = \"4000/s\"\n")
-        .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tim"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--log-format", "json"])
-        .arg("--config")
-        .arg(&config)
-        .env("TIM_SDKAPPID", SDKAPPID.to_string())
-        .env("TIM_ADMIN", "administrator")
-        .env("TIM_SECRET_KEY", KEY)
-        .env("TIM_BASE_URL", running.base_url())
-        .env("TIM_DATA_DIR", dir.join("data"))
-        .env("TIM_CALLER_TOKENS", format!("test={TOKEN}"))
-        .env_remove("TIM_REGION")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The explicit signal that it serves: its "gateway serving" log line, with the address.
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let address = loop {
-        let line = lines.next().expect("tim serve logs until it serves").unwrap();
-        if line.contains("gateway serving") {
-            let value: serde_json::Value = serde_json::from_str(&line).unwrap();
-            break value["fields"]["listen"].as_str().expect("the address").to_owned();
-        }
-    };
-    // Keep reading its log so it never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, format!("http://{address}"))
+    let config = "[quotas]\n\"openim/batchsendmsg\" = \"4/s\"\n\"openim/admin_getroammsg\" = \"4000/s\"\n";
+    let served =
+        common::serve(running, KEY, TOKEN, dir, config, &[("TIM_DATA_DIR", dir.join("data").display().to_string())]);
+    (served.child, served.grpc)
 }
 
 fn authed<T>(message: T) -> Request<T> {
