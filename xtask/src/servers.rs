@@ -1,4 +1,5 @@
-//! The servers the cluster tests start themselves (`tim-testkit`): installed from Debian's packages when missing,
+//! The servers the cluster tests start themselves (`tim-testkit`: Redis, PostgreSQL): installed from Debian's
+//! packages when missing,
 //! the way `ci` installs cargo-deny and the Python packages.
 //!
 //! The tests run each server as a child process on a loopback port in a temporary directory; nothing here starts
@@ -10,7 +11,8 @@ use std::path::Path;
 use std::process::Command;
 
 /// (a program the tests run, the Debian package that has it, where Debian puts it).
-const SERVERS: &[(&str, &str, &str)] = &[("redis-server", "redis-server", "/usr/bin/redis-server")];
+const SERVERS: &[(&str, &str, &str)] =
+    &[("redis-server", "redis-server", "/usr/bin/redis-server"), ("initdb", "postgresql", "/usr/lib/postgresql")];
 
 /// Installs the packages of the servers that are missing.
 pub(crate) fn ensure() -> Result<(), String> {

@@ -39,7 +39,7 @@ async fn metric(address: &str, name: &str) -> f64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_replicas_share_one_quota_through_redis_and_are_never_refused_for_their_rate() {
-    let Some(redis) =
+    let Some(mut redis) =
         RedisServer::start("three_replicas_share_one_quota_through_redis_and_are_never_refused_for_their_rate")
     else {
         return;
@@ -78,6 +78,20 @@ async fn three_replicas_share_one_quota_through_redis_and_are_never_refused_for_
         assert_eq!(reserved, PER_REPLICA as f64, "every call of {} was reserved in Redis", replica.grpc);
         assert_eq!(metric(&replica.metrics, "tim_transport_shared_quota_unreachable").await, 0.0);
     }
+
+    // Redis gone: each replica paces at its share, and its metrics say so.
+    redis.kill();
+    for (r, replica) in replicas.iter().enumerate() {
+        let channel = tonic::transport::Channel::from_shared(replica.grpc.clone()).unwrap().connect().await.unwrap();
+        let mut client = pb::message_service_client::MessageServiceClient::new(channel);
+        let text = pb::MsgElement { elem: Some(pb::msg_element::Elem::Text(pb::TextElem { text: "hi".to_owned() })) };
+        let request =
+            pb::SendMsgRequest { to_account: format!("after{r}"), msg_body: vec![text], ..Default::default() };
+        client.send_msg(authed(request)).await.unwrap();
+        assert_eq!(metric(&replica.metrics, "tim_transport_shared_quota_unreachable").await, 1.0);
+        assert_eq!(metric(&replica.metrics, "tim_transport_shared_quota_fallbacks_total").await, 1.0);
+    }
+    assert_eq!(running.stats().rate_limited, 0);
     for mut replica in replicas {
         let _ = replica.child.kill();
         let _ = replica.child.wait();

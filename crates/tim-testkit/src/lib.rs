@@ -1,5 +1,5 @@
 //! Test support: real servers the tests start themselves, on loopback ports, in temporary directories, stopped
-//! when dropped. Nothing is mocked and no system service is needed.
+//! when dropped. Nothing is mocked and no system service is needed. [`RedisServer`] and [`PostgresServer`].
 //!
 //! A server whose program is not installed makes the test fail with a message that says how to install it
 //! (`.ci/run` installs them from Debian's packages), unless `TIM_TESTS_WITHOUT_SERVERS=1` is set: the test then
@@ -16,10 +16,30 @@ const START_TIMEOUT: Duration = Duration::from_secs(20);
 /// A `redis-server` of its own.
 #[derive(Debug)]
 pub struct RedisServer {
-    child: Child,
+    process: Process,
     program: PathBuf,
     port: u16,
+}
+
+/// A server's process and its directory: killed and removed when dropped.
+#[derive(Debug)]
+struct Process {
+    child: Child,
     dir: PathBuf,
+}
+
+impl Process {
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 impl RedisServer {
@@ -31,7 +51,7 @@ impl RedisServer {
             .or_else(|| missing(test, "redis-server", "apt-get install redis-server"))?;
         let (port, dir) = (free_port(), temp_dir("redis"));
         let child = Self::spawn(&program, port, &dir);
-        let server = Self { child, program, port, dir };
+        let server = Self { process: Process { child, dir }, program, port };
         wait_for(test, "redis-server", server.address());
         Some(server)
     }
@@ -51,7 +71,7 @@ impl RedisServer {
     /// Starts the server again on the same port (empty: it keeps nothing on disk), after [`RedisServer::kill`].
     pub fn restart(&mut self) {
         self.kill();
-        self.child = Self::spawn(&self.program, self.port, &self.dir);
+        self.process.child = Self::spawn(&self.program, self.port, &self.process.dir);
         wait_for("restart", "redis-server", self.address());
     }
 
@@ -67,16 +87,115 @@ impl RedisServer {
 
     /// Stops the server at once (SIGKILL), as a crash or a network cut would; the port stays unanswered.
     pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.process.kill();
     }
 }
 
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.kill();
-        let _ = std::fs::remove_dir_all(&self.dir);
+/// A PostgreSQL server of its own: a fresh cluster (`initdb`) in a temporary directory, trusting local
+/// connections, without fsync (a test's data need not survive the machine). As root, it runs as `nobody`
+/// (through `setpriv`),
+/// since PostgreSQL refuses to run as root.
+#[derive(Debug)]
+pub struct PostgresServer {
+    process: Process,
+    port: u16,
+}
+
+impl PostgresServer {
+    /// Starts one on a free loopback port. `None` (after saying so) when PostgreSQL is missing and
+    /// `TIM_TESTS_WITHOUT_SERVERS=1` allows skipping; a panic that says how to install it otherwise.
+    pub fn start(test: &str) -> Option<Self> {
+        let bin =
+            postgres_bin().or_else(|| missing(test, "PostgreSQL (initdb, postgres)", "apt-get install postgresql"))?;
+        let (port, dir) = (free_port(), temp_dir("postgres"));
+        let data = dir.join("data");
+        let as_root = is_root();
+        if as_root {
+            // The cluster belongs to `nobody`, who runs it.
+            let status = Command::new("chown").args(["-R", "nobody"]).arg(&dir).status();
+            assert!(status.is_ok_and(|s| s.success()), "{test}: cannot hand {} to nobody", dir.display());
+        }
+        let command = |program: &str| {
+            let mut command = if as_root {
+                // setpriv executes the program in its own process (runuser would stay its parent), so the child
+                // killed is the server itself.
+                let mut command = Command::new("setpriv");
+                command.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"]).arg(bin.join(program));
+                command
+            } else {
+                Command::new(bin.join(program))
+            };
+            command.stdin(Stdio::null());
+            command
+        };
+        let initdb = command("initdb")
+            .arg("-D")
+            .arg(&data)
+            .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
+            .stdout(Stdio::null())
+            .output()
+            .unwrap_or_else(|error| panic!("{test}: initdb did not start: {error}"));
+        assert!(initdb.status.success(), "{test}: initdb failed: {}", String::from_utf8_lossy(&initdb.stderr));
+        let child = command("postgres")
+            .arg("-D")
+            .arg(&data)
+            .arg("-k")
+            .arg(&dir)
+            .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-c", "fsync=off", "-c", "full_page_writes=off"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|error| panic!("{test}: postgres did not start: {error}"));
+        let server = Self { process: Process { child, dir }, port };
+        wait_for(test, "postgres", server.address());
+        Some(server)
     }
+
+    /// `postgres://postgres@127.0.0.1:PORT/postgres`.
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// The listening address.
+    pub fn address(&self) -> SocketAddr {
+        SocketAddr::from((Ipv4Addr::LOCALHOST, self.port))
+    }
+
+    /// Runs one SQL statement with `psql` (from the same installation) and returns what it printed, unaligned and
+    /// without headers.
+    pub fn psql(&self, sql: &str) -> String {
+        let bin = postgres_bin().expect("PostgreSQL is installed");
+        let output = Command::new(bin.join("psql"))
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", "-d", "postgres"])
+            .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])
+            .stdin(Stdio::null())
+            .output()
+            .expect("psql runs");
+        assert!(output.status.success(), "psql {sql:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    }
+
+    /// Stops the server at once (SIGKILL), as a crash would.
+    pub fn kill(&mut self) {
+        self.process.kill();
+    }
+}
+
+/// The directory of PostgreSQL's programs: where Debian puts them (the newest version), else `initdb` on the PATH.
+fn postgres_bin() -> Option<PathBuf> {
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path().join("bin"))
+        .filter(|bin| is_executable(&bin.join("initdb")) && is_executable(&bin.join("postgres")))
+        .collect();
+    versions.sort();
+    versions.pop().or_else(|| find("initdb", &[]).and_then(|initdb| initdb.parent().map(Path::to_path_buf)))
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|out| out.stdout.trim_ascii() == b"0")
 }
 
 /// A loopback port nobody listens on (for a server that is down).
@@ -132,5 +251,36 @@ fn wait_for(test: &str, program: &str, address: SocketAddr) {
             "{test}: {program} did not listen on {address} within {START_TIMEOUT:?}"
         );
         std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_postgres_server_answers_queries_and_is_gone_once_killed() {
+        let Some(mut server) = PostgresServer::start("a_postgres_server_answers_queries_and_is_gone_once_killed")
+        else {
+            return;
+        };
+        assert_eq!(server.psql("SELECT 40 + 2"), "42");
+        server.psql("CREATE TABLE t (n int); INSERT INTO t VALUES (1), (2)");
+        assert_eq!(server.psql("SELECT count(*) FROM t"), "2");
+        let address = server.address();
+        server.kill();
+        assert!(TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_err());
+    }
+
+    #[test]
+    fn a_redis_server_comes_back_on_its_port_after_a_restart() {
+        let Some(mut server) = RedisServer::start("a_redis_server_comes_back_on_its_port_after_a_restart") else {
+            return;
+        };
+        let address = server.address();
+        server.kill();
+        assert!(TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_err());
+        server.restart();
+        assert!(TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok());
     }
 }
