@@ -11,7 +11,7 @@ use std::time::Duration;
 use tim_emulator::{Emulator, FaultConfig, QuotaConfig, RunningEmulator};
 use tim_model::api::decode;
 use tim_model::c2c::SendMsgRequest;
-use tim_model::command::{CommandId, per_second};
+use tim_model::command::{CommandId, Quota, Rate, per_second};
 use tim_sig::SecretKey;
 use tim_testkit::RedisServer;
 use tim_transport::pacing::{Pacer, TooLate};
@@ -177,6 +177,36 @@ async fn a_rate_limit_answer_in_one_process_holds_back_the_others() {
     wait_for_field(&redis, CommandId::SendMsg, "nb", |not_before| not_before > 0).await;
     second.acquire(CommandId::SendMsg, 0).await;
     assert!(before.elapsed() >= Duration::from_millis(600), "the other process waited for the back-off");
+}
+
+#[tokio::test]
+async fn recipients_per_minute_and_the_shortest_interval_are_shared_too() {
+    let Some(redis) = RedisServer::start("recipients_per_minute_and_the_shortest_interval_are_shared_too") else {
+        return;
+    };
+    let overrides = HashMap::from([
+        (
+            CommandId::BatchSendMsg,
+            Quota { calls: Rate::PerSecond(1_000), recipients_per_minute: Some(600), min_interval_ms: None },
+        ),
+        (
+            CommandId::ImPush,
+            Quota { calls: Rate::PerSecond(1_000), recipients_per_minute: None, min_interval_ms: Some(400) },
+        ),
+    ]);
+    let config = SharedQuotaConfig::new(redis.url(), 2);
+    let (first, second) =
+        (Pacer::shared(&overrides, &config, SDKAPPID).unwrap(), Pacer::shared(&overrides, &config, SDKAPPID).unwrap());
+    let started = tokio::time::Instant::now();
+    // 600 recipients a minute: ten a second. Five recipients here, then five there: the second batch waits for the
+    // first one's half second.
+    assert!(first.acquire(CommandId::BatchSendMsg, 5).await.is_zero());
+    assert!(!second.acquire(CommandId::BatchSendMsg, 5).await.is_zero());
+    assert!(started.elapsed() >= Duration::from_millis(500), "{:?}", started.elapsed());
+    let started = tokio::time::Instant::now();
+    assert!(first.acquire(CommandId::ImPush, 0).await.is_zero());
+    assert!(!second.acquire(CommandId::ImPush, 0).await.is_zero());
+    assert!(started.elapsed() >= Duration::from_millis(400), "{:?}", started.elapsed());
 }
 
 /// Polls the command's hash in Redis until `field` satisfies `ready` (an explicit signal that a background write
