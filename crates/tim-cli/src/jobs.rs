@@ -200,6 +200,13 @@ pub(crate) fn journaled_fanout(
             dir.display(),
             job.id
         ))),
+        JobState::Stopped => Err(Failure(format!(
+            "job {} stopped: {}; `tim jobs resume --journal {} {}` lets it run again",
+            job.id,
+            job.error.as_deref().unwrap_or("its last run failed"),
+            dir.display(),
+            job.id
+        ))),
         JobState::Running => {
             Err(Failure(format!("job {} stopped before it finished: run the same command again to resume it", job.id)))
         }

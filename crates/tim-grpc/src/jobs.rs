@@ -3,7 +3,8 @@
 //! A submitted job's recipients are written to a file in the data directory and synced before the job is
 //! created, so from the answer on the job depends on nothing in memory. Each job runs in a task of its own
 //! (`Runner`): it waits for its start time, then runs the fan-out engine with the job's journal over the file,
-//! resuming where an earlier run stopped. When the gateway starts, every job that was running resumes. Pausing or
+//! resuming where an earlier run stopped. A run that fails leaves the job stopped with its reason (resuming runs it
+//! again). When the gateway starts, every job that was running resumes. Pausing or
 //! cancelling stops the engine (batches on their way finish); a job has at most one runner at a time, so two
 //! engines never send one job.
 
@@ -95,7 +96,11 @@ impl Runner {
     async fn run(self: Arc<Self>, id: JobId, mut cancel: CancelHandle) {
         loop {
             if let Err(why) = self.run_once(id, &cancel).await {
+                // Said in the job itself, so that its callers see it and a watch ends; resuming runs it again.
                 tracing::error!(job = id, "the job stopped: {why}");
+                if let Err(error) = self.store.stop_with(id, now_ms(), &why) {
+                    tracing::error!(job = id, %error, "the job's failure could not be recorded");
+                }
             }
             // Decide under the lock, so a resume in between either sees this runner or starts the next one.
             let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
@@ -222,6 +227,7 @@ fn job_message(job: &JobInfo) -> pb::Job {
             JobState::Paused => pb::JobState::Paused,
             JobState::Cancelled => pb::JobState::Cancelled,
             JobState::Finished => pb::JobState::Finished,
+            JobState::Stopped => pb::JobState::Stopped,
         } as i32,
         lines: job.lines.unwrap_or(0),
         covered: job.covered,
@@ -237,6 +243,7 @@ fn job_message(job: &JobInfo) -> pb::Job {
         waiting: c.requeued,
         created_unix_ms: job.created_ms,
         start_at_unix_ms: job.start_at_ms.unwrap_or(0),
+        error: job.error.clone().unwrap_or_default(),
     }
 }
 

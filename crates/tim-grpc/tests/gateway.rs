@@ -836,6 +836,50 @@ async fn jobs_pause_resume_cancel_and_wait_for_their_start_time() {
     let _ = std::fs::remove_dir_all(&data);
 }
 
+/// Watches a job until the watch ends; the job as its last event shows it.
+async fn watch_to_end(jobs: &mut pb::job_service_client::JobServiceClient<Channel>, id: u64) -> pb::Job {
+    let mut watch = jobs.watch_job(authed(pb::WatchJobRequest { id, interval_secs: 1 })).await.unwrap().into_inner();
+    let mut last = None;
+    while let Some(event) = watch.message().await.unwrap() {
+        if let Some(pb::job_event::Kind::Job(job)) = event.kind {
+            last = Some(job);
+        }
+    }
+    last.expect("the watch ends with the job")
+}
+
+/// A job whose run fails (here its spooled recipients vanished before its start time) stops and says why, a watch
+/// of it ends, and resuming it once the cause is gone runs it to the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_whose_run_fails_stops_with_its_reason_and_runs_again_when_resumed() {
+    let data = std::env::temp_dir().join(format!("tim-gateway-job-fails-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let setup = setup(FaultConfig::none(), true, |_, options| options.data_dir = Some(data.clone())).await;
+    let mut jobs = pb::job_service_client::JobServiceClient::new(setup.channel.clone());
+    let start_at =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64 + 2_000;
+    let lines = "fails1\nfails2\n".to_owned();
+    let submitted = futures_util::stream::iter([job_start(start_at), job_recipients(lines.clone())]);
+    let job = jobs.submit_job(authed(submitted)).await.unwrap().into_inner();
+    // The job waits for its start time; its recipients disappear meanwhile.
+    let spooled: Vec<_> = std::fs::read_dir(data.join("recipients")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(spooled.len(), 1, "{spooled:?}");
+    std::fs::remove_file(&spooled[0]).unwrap();
+
+    let stopped = watch_to_end(&mut jobs, job.id).await;
+    assert_eq!(stopped.state, pb::JobState::Stopped as i32, "{stopped:?}");
+    assert!(stopped.error.contains("cannot open"), "{stopped:?}");
+    assert_eq!(setup.emulator.emulator().inbox_len("fails1"), None, "nothing was sent");
+
+    std::fs::write(&spooled[0], lines).unwrap();
+    let resumed = jobs.resume_job(authed(pb::JobRef { id: job.id })).await.unwrap().into_inner();
+    assert_eq!((resumed.state, resumed.error.as_str()), (pb::JobState::Running as i32, ""));
+    let finished = watch_to_end(&mut jobs, job.id).await;
+    assert_eq!((finished.state, finished.delivered), (pb::JobState::Finished as i32, 2), "{finished:?}");
+    assert_eq!(setup.emulator.emulator().inbox_len("fails2"), Some(1));
+    let _ = std::fs::remove_dir_all(&data);
+}
+
 /// The metrics port cuts off a client that trickles its headers, as the emulator does: it holds nothing for ever.
 #[tokio::test(start_paused = true)]
 async fn the_metrics_port_closes_connections_whose_headers_never_end() {

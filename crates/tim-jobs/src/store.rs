@@ -105,6 +105,9 @@ pub enum JobState {
     Cancelled,
     /// Every line is settled.
     Finished,
+    /// Its last run failed before it finished (its input could not be read, its journal could not be written):
+    /// [`JobInfo::error`] says why. Nothing is sent until it is resumed, which runs it again.
+    Stopped,
 }
 
 impl std::fmt::Display for JobState {
@@ -114,6 +117,7 @@ impl std::fmt::Display for JobState {
             Self::Paused => "paused",
             Self::Cancelled => "cancelled",
             Self::Finished => "finished",
+            Self::Stopped => "stopped",
         })
     }
 }
@@ -174,6 +178,9 @@ pub struct JobInfo {
     /// [`JobStore::settled_since`]).
     #[serde(default)]
     pub settled: u64,
+    /// Why its last run failed, while it is [`JobState::Stopped`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 impl JobInfo {
@@ -261,6 +268,7 @@ impl JobStore {
                 start_at_ms,
                 concurrency,
                 settled: 0,
+                error: None,
             };
             jobs.insert(id, info.encode().as_slice()).map_err(store)?;
             info
@@ -344,9 +352,31 @@ impl JobStore {
         self.set_state(id, now_ms, JobState::Running, JobState::Paused, "only a running job can be paused")
     }
 
-    /// Lets a paused job run again.
+    /// Lets a paused job, or one whose run failed, run again.
     pub fn unpause(&self, id: JobId, now_ms: i64) -> Result<JobInfo, Error> {
-        self.set_state(id, now_ms, JobState::Paused, JobState::Running, "only a paused job can be resumed")
+        self.update(id, |info| {
+            if !matches!(info.state, JobState::Paused | JobState::Stopped) {
+                let what = "only a paused or stopped job can be resumed".to_owned();
+                return Err(Error::State { job: id, state: info.state.to_string(), what });
+            }
+            info.state = JobState::Running;
+            info.error = None;
+            info.updated_ms = now_ms;
+            Ok(())
+        })
+    }
+
+    /// A run of the running job failed with `error`: it stops (nothing is sent until it is resumed) and says why.
+    /// A job no longer running (paused or cancelled meanwhile) keeps its state.
+    pub fn stop_with(&self, id: JobId, now_ms: i64, error: &str) -> Result<JobInfo, Error> {
+        self.update(id, |info| {
+            if info.state == JobState::Running {
+                info.state = JobState::Stopped;
+                info.error = Some(error.to_owned());
+                info.updated_ms = now_ms;
+            }
+            Ok(())
+        })
     }
 
     fn set_state(&self, id: JobId, now_ms: i64, from: JobState, to: JobState, why: &str) -> Result<JobInfo, Error> {
