@@ -31,7 +31,7 @@ const RUN: Duration = Duration::from_secs(6);
 const WARM_UP: Duration = Duration::from_secs(1);
 
 fn paced_call(c: &mut Criterion) {
-    let Some(redis) = RedisServer::start("cluster bench") else { return };
+    let Some(redis) = RedisServer::start() else { return };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
     let overrides = HashMap::from([(CommandId::SendMsg, per_second(u32::MAX))]);
     let local = Pacer::new(&overrides);
@@ -52,7 +52,7 @@ fn quota_use(_: &mut Criterion) {
     if !filters.is_empty() && !filters.iter().any(|filter| "cluster/quota_use".contains(filter.as_str())) {
         return;
     }
-    let Some(redis) = RedisServer::start("cluster bench") else { return };
+    let Some(redis) = RedisServer::start() else { return };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
     let (accepted, refused) = runtime.block_on(run_replicas(&redis));
     let allowed = f64::from(QUOTA) * (RUN - WARM_UP).as_secs_f64();

@@ -168,7 +168,7 @@ async fn upstream(config: &ServeConfig) -> Result<Upstream, Failure> {
                 (true, false) => "paced to the configured quotas",
             };
             let client = Client::new(*sdkappid, tim_emulator::DEFAULT_ADMIN, SecretKey::new(key)?, settings)?;
-            let lines = vec![
+            let mut lines = vec![
                 format!(
                     "no Tencent credentials given: running on the embedded emulator at {} (sdkappid {sdkappid}, \
                      admin {}, {}accounts created on first use, quotas {}, {pacing}); \
@@ -184,7 +184,6 @@ async fn upstream(config: &ServeConfig) -> Result<Upstream, Failure> {
                     running.base_url()
                 ),
             ];
-            let mut lines = lines;
             lines.extend(cluster_line(config));
             Ok(Upstream { client, emulator: Some(running), lines })
         }

@@ -39,9 +39,7 @@ async fn metric(address: &str, name: &str) -> f64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_replicas_share_one_quota_through_redis_and_are_never_refused_for_their_rate() {
-    let Some(mut redis) =
-        RedisServer::start("three_replicas_share_one_quota_through_redis_and_are_never_refused_for_their_rate")
-    else {
+    let Some(mut redis) = RedisServer::start() else {
         return;
     };
     let quotas = QuotaConfig::default().with(CommandId::SendMsg, per_second(RATE * 5 / 2));

@@ -182,8 +182,7 @@ pub struct ClusterSection {
 
 impl std::fmt::Debug for ClusterSection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let url =
-            self.redis_url.as_ref().map(|url| tim_transport::SharedQuotaConfig::new(url.clone(), 1).redacted_url());
+        let url = self.redis_url.as_deref().map(tim_transport::config::redact_url);
         f.debug_struct("ClusterSection").field("redis_url", &url).field("replicas", &self.replicas).finish()
     }
 }

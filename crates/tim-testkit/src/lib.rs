@@ -46,7 +46,8 @@ impl RedisServer {
     /// Starts one on a free loopback port, keeping nothing on disk. `None` (after saying so) when
     /// `redis-server` is missing and `TIM_TESTS_WITHOUT_SERVERS=1` allows skipping; a panic that says how to
     /// install it otherwise.
-    pub fn start(test: &str) -> Option<Self> {
+    pub fn start() -> Option<Self> {
+        let test = &test_name();
         let program = find("redis-server", &["/usr/bin", "/usr/local/bin", "/usr/sbin"])
             .or_else(|| missing(test, "redis-server", "apt-get install redis-server"))?;
         let (port, dir) = (free_port(), temp_dir("redis"));
@@ -104,7 +105,8 @@ pub struct PostgresServer {
 impl PostgresServer {
     /// Starts one on a free loopback port. `None` (after saying so) when PostgreSQL is missing and
     /// `TIM_TESTS_WITHOUT_SERVERS=1` allows skipping; a panic that says how to install it otherwise.
-    pub fn start(test: &str) -> Option<Self> {
+    pub fn start() -> Option<Self> {
+        let test = &test_name();
         let bin =
             postgres_bin().or_else(|| missing(test, "PostgreSQL (initdb, postgres)", "apt-get install postgresql"))?;
         let (port, dir) = (free_port(), temp_dir("postgres"));
@@ -203,6 +205,12 @@ pub fn closed_port() -> u16 {
     free_port()
 }
 
+/// The running test's name: the test harness names each test's thread after it (a `#[tokio::test]` body runs on
+/// that thread too).
+fn test_name() -> String {
+    std::thread::current().name().unwrap_or("a test").to_owned()
+}
+
 fn free_port() -> u16 {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("a free loopback port");
     listener.local_addr().expect("a bound address").port()
@@ -260,8 +268,7 @@ mod tests {
 
     #[test]
     fn a_postgres_server_answers_queries_and_is_gone_once_killed() {
-        let Some(mut server) = PostgresServer::start("a_postgres_server_answers_queries_and_is_gone_once_killed")
-        else {
+        let Some(mut server) = PostgresServer::start() else {
             return;
         };
         assert_eq!(server.psql("SELECT 40 + 2"), "42");
@@ -274,7 +281,7 @@ mod tests {
 
     #[test]
     fn a_redis_server_comes_back_on_its_port_after_a_restart() {
-        let Some(mut server) = RedisServer::start("a_redis_server_comes_back_on_its_port_after_a_restart") else {
+        let Some(mut server) = RedisServer::start() else {
             return;
         };
         let address = server.address();

@@ -288,10 +288,15 @@ impl SharedQuotaConfig {
 
     /// The URL with any password hidden, for logs and errors.
     pub fn redacted_url(&self) -> String {
-        match (self.url.split_once("://"), self.url.rfind('@')) {
-            (Some((scheme, _)), Some(at)) => format!("{scheme}://<redacted>{}", &self.url[at..]),
-            _ => self.url.clone(),
-        }
+        redact_url(&self.url)
+    }
+}
+
+/// `url` with its credentials (whatever stands before `@`) hidden, for logs and errors.
+pub fn redact_url(url: &str) -> String {
+    match (url.split_once("://"), url.rfind('@')) {
+        (Some((scheme, _)), Some(at)) => format!("{scheme}://<redacted>{}", &url[at..]),
+        _ => url.to_owned(),
     }
 }
 

@@ -188,12 +188,14 @@ impl SharedQuota {
     /// whether it had to wait.
     pub(super) async fn take(&self, command: CommandId, limits: &Limits, recipients: u32) -> bool {
         match self.reserve(command, limits, recipients, Mode::Take).await {
-            Some(wait) if wait.is_zero() => false,
-            Some(wait) => {
+            Reserved::Wait(wait) if wait.is_zero() => false,
+            Reserved::Wait(wait) => {
                 tokio::time::sleep(wait).await;
                 true
             }
-            None => {
+            // Only a retry ahead of the queue can be too late.
+            Reserved::TooLate => false,
+            Reserved::Unreachable => {
                 self.counters.fallbacks.fetch_add(1, Ordering::Relaxed);
                 self.fallback.acquire_alone(command, recipients).await
             }
@@ -211,14 +213,14 @@ impl SharedQuota {
         let budget = latest.saturating_duration_since(Instant::now());
         let budget_us = u64::try_from(budget.as_micros()).unwrap_or(u64::MAX);
         match self.reserve(command, limits, recipients, Mode::Ahead(budget_us)).await {
-            Some(wait) if wait == TOO_LATE => Err(TooLate),
+            Reserved::TooLate => Err(TooLate),
             // The answer took time to come back: the start must still be inside the window on this clock.
-            Some(wait) if Instant::now() + wait > latest => Err(TooLate),
-            Some(wait) => {
+            Reserved::Wait(wait) if Instant::now() + wait > latest => Err(TooLate),
+            Reserved::Wait(wait) => {
                 tokio::time::sleep(wait).await;
                 Ok(())
             }
-            None => {
+            Reserved::Unreachable => {
                 self.counters.fallbacks.fetch_add(1, Ordering::Relaxed);
                 self.fallback.acquire_ahead_alone(command, recipients, latest).await
             }
@@ -236,12 +238,12 @@ impl SharedQuota {
         });
     }
 
-    /// Runs the script; the wait it answers, [`TOO_LATE`], or `None` when Redis could not be reached (a failure
+    /// Runs the script: the wait it answers, too late, or unreachable (a failure
     /// that also keeps Redis untried for `retry_after`).
-    async fn reserve(&self, command: CommandId, limits: &Limits, recipients: u32, mode: Mode) -> Option<Duration> {
+    async fn reserve(&self, command: CommandId, limits: &Limits, recipients: u32, mode: Mode) -> Reserved {
         let now = self.nanos();
         if now < self.down_until.load(Ordering::Relaxed) {
-            return None;
+            return Reserved::Unreachable;
         }
         let outcome = tokio::time::timeout(self.timeout, self.run(command, limits, recipients, mode)).await;
         let failure = match outcome {
@@ -249,8 +251,11 @@ impl SharedQuota {
                 if self.unreachable.swap(false, Ordering::Relaxed) {
                     tracing::info!(redis = %self.url, "the shared quota is reachable again: pacing with the other replicas");
                 }
+                if wait < 0 {
+                    return Reserved::TooLate;
+                }
                 self.counters.reservations.fetch_add(1, Ordering::Relaxed);
-                return Some(if wait < 0 { TOO_LATE } else { Duration::from_micros(wait.unsigned_abs()) });
+                return Reserved::Wait(Duration::from_micros(wait.unsigned_abs()));
             }
             Ok(Err(error)) => error.to_string(),
             Err(_) => format!("no answer within {:?}", self.timeout),
@@ -266,7 +271,7 @@ impl SharedQuota {
                 "the shared quota cannot be reached: pacing alone at this replica's share of every quota"
             );
         }
-        None
+        Reserved::Unreachable
     }
 
     async fn run(&self, command: CommandId, limits: &Limits, recipients: u32, mode: Mode) -> redis::RedisResult<i64> {
@@ -315,8 +320,16 @@ impl SharedQuota {
     }
 }
 
-/// What [`SharedQuota::reserve`] answers for a retry that cannot start in time.
-const TOO_LATE: Duration = Duration::MAX;
+/// What a reservation on the shared schedule came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reserved {
+    /// Reserved: start after this wait.
+    Wait(Duration),
+    /// A retry ahead of the queue that cannot start in time; nothing was reserved.
+    TooLate,
+    /// Redis could not be reached; nothing is known to be reserved.
+    Unreachable,
+}
 
 /// `quota` divided among `replicas` processes: each rate by `replicas` (at least one per window), each shortest
 /// interval multiplied by it.
