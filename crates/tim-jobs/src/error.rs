@@ -29,6 +29,9 @@ pub enum Error {
         /// What cannot be done.
         what: String,
     },
+    /// Another replica claimed the job: this one may record nothing more of it (nor send anything).
+    #[error("job {0} was taken over by another replica (this replica's lease on it ended)")]
+    LeaseLost(u64),
     /// The journal's writer stopped after a failed write: nothing more is recorded (or sent).
     #[error("the journal stopped recording: {0}")]
     Stopped(String),

@@ -28,8 +28,12 @@
 mod error;
 pub mod input;
 mod journal;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 mod store;
 
 pub use error::Error;
 pub use journal::JobJournal;
+#[cfg(feature = "postgres")]
+pub use postgres::{Lease, PgJobStore};
 pub use store::{Counters, JobId, JobInfo, JobSpec, JobState, JobStore, Source};

@@ -183,7 +183,85 @@ pub struct JobInfo {
     pub error: Option<String>,
 }
 
+/// How a job changes: the same rules whichever store keeps it.
 impl JobInfo {
+    /// A new job, running (waiting for `start_at_ms` when given).
+    pub(crate) fn new(
+        id: JobId,
+        spec: JobSpec,
+        now_ms: i64,
+        start_at_ms: Option<i64>,
+        concurrency: Option<u32>,
+    ) -> Self {
+        Self {
+            id,
+            spec,
+            state: JobState::Running,
+            counters: Counters::default(),
+            covered: 0,
+            lines: None,
+            next_chunk: 0,
+            created_ms: now_ms,
+            updated_ms: now_ms,
+            start_at_ms,
+            concurrency,
+            settled: 0,
+            error: None,
+        }
+    }
+
+    /// Cancelled: nothing more is sent. A finished job has nothing left to cancel.
+    pub(crate) fn cancel(&mut self, now_ms: i64) -> Result<(), Error> {
+        if self.state == JobState::Finished {
+            return Err(self.refused("there is nothing left to cancel"));
+        }
+        self.state = JobState::Cancelled;
+        self.updated_ms = now_ms;
+        Ok(())
+    }
+
+    /// Paused, when running.
+    pub(crate) fn pause(&mut self, now_ms: i64) -> Result<(), Error> {
+        if self.state != JobState::Running {
+            return Err(self.refused("only a running job can be paused"));
+        }
+        self.state = JobState::Paused;
+        self.updated_ms = now_ms;
+        Ok(())
+    }
+
+    /// Running again, when paused or stopped.
+    pub(crate) fn unpause(&mut self, now_ms: i64) -> Result<(), Error> {
+        if !matches!(self.state, JobState::Paused | JobState::Stopped) {
+            return Err(self.refused("only a paused or stopped job can be resumed"));
+        }
+        self.state = JobState::Running;
+        self.error = None;
+        self.updated_ms = now_ms;
+        Ok(())
+    }
+
+    /// Stopped with `error`, when running (a job paused or cancelled meanwhile keeps its state).
+    pub(crate) fn stop_with(&mut self, now_ms: i64, error: &str) {
+        if self.state == JobState::Running {
+            self.state = JobState::Stopped;
+            self.error = Some(error.to_owned());
+            self.updated_ms = now_ms;
+        }
+    }
+
+    /// Finished, when running and every line is settled.
+    pub(crate) fn finish_if_complete(&mut self, now_ms: i64) {
+        if self.state == JobState::Running && self.is_complete() {
+            self.state = JobState::Finished;
+            self.updated_ms = now_ms;
+        }
+    }
+
+    fn refused(&self, what: &str) -> Error {
+        Error::State { job: self.id, state: self.state.to_string(), what: what.to_owned() }
+    }
+
     /// Whether every line of the input is settled.
     pub fn is_complete(&self) -> bool {
         self.lines == Some(self.covered) && self.counters.in_flight == 0 && self.counters.requeued == 0
@@ -255,21 +333,7 @@ impl JobStore {
         let info = {
             let mut jobs = tx.open_table(JOBS).map_err(store)?;
             let id = jobs.last().map_err(store)?.map_or(1, |(key, _)| key.value() + 1);
-            let info = JobInfo {
-                id,
-                spec,
-                state: JobState::Running,
-                counters: Counters::default(),
-                covered: 0,
-                lines: None,
-                next_chunk: 0,
-                created_ms: now_ms,
-                updated_ms: now_ms,
-                start_at_ms,
-                concurrency,
-                settled: 0,
-                error: None,
-            };
+            let info = JobInfo::new(id, spec, now_ms, start_at_ms, concurrency);
             jobs.insert(id, info.encode().as_slice()).map_err(store)?;
             info
         };
@@ -328,64 +392,30 @@ impl JobStore {
         if info.state != JobState::Running {
             return Err(Error::State { job: id, state: info.state.to_string(), what: "it cannot run".to_owned() });
         }
-        JobJournal::start(Arc::clone(&self.db), id)
+        let db = Arc::clone(&self.db);
+        JobJournal::on_thread(id, move |events, progress| crate::journal::write_redb(&db, id, events, progress))
     }
 
     /// Cancels the job: nothing more is sent; recipients waiting and lines not read are reported as not sent.
     pub fn cancel(&self, id: JobId, now_ms: i64) -> Result<JobInfo, Error> {
-        self.update(id, |info| match info.state {
-            JobState::Finished => Err(Error::State {
-                job: id,
-                state: info.state.to_string(),
-                what: "there is nothing left to cancel".to_owned(),
-            }),
-            _ => {
-                info.state = JobState::Cancelled;
-                info.updated_ms = now_ms;
-                Ok(())
-            }
-        })
+        self.update(id, |info| info.cancel(now_ms))
     }
 
     /// Pauses a running job (its runner stops sending; chunks in flight finish).
     pub fn pause(&self, id: JobId, now_ms: i64) -> Result<JobInfo, Error> {
-        self.set_state(id, now_ms, JobState::Running, JobState::Paused, "only a running job can be paused")
+        self.update(id, |info| info.pause(now_ms))
     }
 
     /// Lets a paused job, or one whose run failed, run again.
     pub fn unpause(&self, id: JobId, now_ms: i64) -> Result<JobInfo, Error> {
-        self.update(id, |info| {
-            if !matches!(info.state, JobState::Paused | JobState::Stopped) {
-                let what = "only a paused or stopped job can be resumed".to_owned();
-                return Err(Error::State { job: id, state: info.state.to_string(), what });
-            }
-            info.state = JobState::Running;
-            info.error = None;
-            info.updated_ms = now_ms;
-            Ok(())
-        })
+        self.update(id, |info| info.unpause(now_ms))
     }
 
     /// A run of the running job failed with `error`: it stops (nothing is sent until it is resumed) and says why.
     /// A job no longer running (paused or cancelled meanwhile) keeps its state.
     pub fn stop_with(&self, id: JobId, now_ms: i64, error: &str) -> Result<JobInfo, Error> {
         self.update(id, |info| {
-            if info.state == JobState::Running {
-                info.state = JobState::Stopped;
-                info.error = Some(error.to_owned());
-                info.updated_ms = now_ms;
-            }
-            Ok(())
-        })
-    }
-
-    fn set_state(&self, id: JobId, now_ms: i64, from: JobState, to: JobState, why: &str) -> Result<JobInfo, Error> {
-        self.update(id, |info| {
-            if info.state != from {
-                return Err(Error::State { job: id, state: info.state.to_string(), what: why.to_owned() });
-            }
-            info.state = to;
-            info.updated_ms = now_ms;
+            info.stop_with(now_ms, error);
             Ok(())
         })
     }
@@ -393,10 +423,7 @@ impl JobStore {
     /// Marks the job finished when every line is settled; the job as it is then.
     pub fn finish_if_complete(&self, id: JobId, now_ms: i64) -> Result<JobInfo, Error> {
         self.update(id, |info| {
-            if info.state == JobState::Running && info.is_complete() {
-                info.state = JobState::Finished;
-                info.updated_ms = now_ms;
-            }
+            info.finish_if_complete(now_ms);
             Ok(())
         })
     }
@@ -456,31 +483,47 @@ impl JobStore {
 
     /// What of the job is not settled, as report entries: recipients waiting for another round (not sent yet)
     /// and the recipients of chunks in flight (outcome unknown until they are resolved). Nothing once finished.
-    pub fn for_each_pending(&self, info: &JobInfo, mut each: impl FnMut(&Failure)) -> Result<(), Error> {
+    pub fn for_each_pending(&self, info: &JobInfo, each: impl FnMut(&Failure)) -> Result<(), Error> {
         let id = info.id;
         let tx = self.db.begin_read().map_err(store)?;
-        let pending = |user_id: String, outcome_unknown: bool, reason: String| Failure {
-            user_id,
-            line: None,
-            status: if outcome_unknown { Settled::OutcomeUnknown } else { Settled::Failed },
-            code: None,
-            reason,
-            outcome_unknown,
-        };
-        let waiting = if info.state == JobState::Cancelled { "the job was cancelled" } else { "the job was stopped" };
-        let requeued = tx.open_table(REQUEUED).map_err(store)?;
-        for row in requeued.range((id, "")..(id + 1, "")).map_err(store)? {
+        let requeued_table = tx.open_table(REQUEUED).map_err(store)?;
+        let mut requeued = Vec::new();
+        for row in requeued_table.range((id, "")..(id + 1, "")).map_err(store)? {
             let (key, _) = row.map_err(store)?;
-            each(&pending(key.value().1.to_owned(), false, format!("not sent: {waiting}; it waits for another round")));
+            requeued.push(key.value().1.to_owned());
         }
         drop(tx);
-        for (chunk, _) in self.resume(id)?.in_flight {
-            for (user_id, _) in chunk.recipients().unwrap_or_default() {
-                let reason = format!("outcome unknown: {waiting} while it was being sent, before it was looked up");
-                each(&pending(user_id, true, reason));
-            }
-        }
+        let in_flight = self.resume(id)?.in_flight.into_iter().map(|(chunk, _)| chunk);
+        pending_entries(info, requeued, in_flight, each);
         Ok(())
+    }
+}
+
+/// What of a job is not settled, as report entries: the recipients waiting for another round (not sent yet), then
+/// those of the chunks in flight (outcome unknown until they are resolved).
+pub(crate) fn pending_entries(
+    info: &JobInfo,
+    requeued: impl IntoIterator<Item = String>,
+    in_flight: impl IntoIterator<Item = StoredChunk>,
+    mut each: impl FnMut(&Failure),
+) {
+    let pending = |user_id: String, outcome_unknown: bool, reason: String| Failure {
+        user_id,
+        line: None,
+        status: if outcome_unknown { Settled::OutcomeUnknown } else { Settled::Failed },
+        code: None,
+        reason,
+        outcome_unknown,
+    };
+    let waiting = if info.state == JobState::Cancelled { "the job was cancelled" } else { "the job was stopped" };
+    for user_id in requeued {
+        each(&pending(user_id, false, format!("not sent: {waiting}; it waits for another round")));
+    }
+    for chunk in in_flight {
+        for (user_id, _) in chunk.recipients().unwrap_or_default() {
+            let reason = format!("outcome unknown: {waiting} while it was being sent, before it was looked up");
+            each(&pending(user_id, true, reason));
+        }
     }
 }
 

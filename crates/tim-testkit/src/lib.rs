@@ -150,6 +150,20 @@ impl PostgresServer {
             .unwrap_or_else(|error| panic!("{test}: postgres did not start: {error}"));
         let server = Self { process: Process { child, dir }, port };
         wait_for(test, "postgres", server.address());
+        // Listening comes before accepting sessions ("the database system is starting up"): wait for those too.
+        let ready = bin.join("pg_isready");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let status = Command::new(&ready)
+                .args(["-q", "-h", "127.0.0.1", "-p", &port.to_string(), "-U", "postgres"])
+                .status()
+                .unwrap_or_else(|error| panic!("{test}: pg_isready cannot run: {error}"));
+            if status.success() {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{test}: postgres did not accept sessions in 30 s");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
         Some(server)
     }
 

@@ -5,6 +5,7 @@
 //! ([`Client::call_json`]) does the same for any of the 143 commands with a JSON body.
 
 use crate::config::{ClientConfig, WallClock};
+use crate::departure::Fence;
 use crate::error::{BuildError, Error};
 use crate::fanout::CancelHandle;
 use crate::http::HttpClient;
@@ -231,7 +232,7 @@ impl Client {
     /// pacing (counting `recipients` for quotas counted in recipients) and retries; returns the answer's body when
     /// its `ErrorCode` is 0. For callers that serialize themselves, like the fan-out engine.
     pub async fn send_bytes(&self, command: &'static Command, body: Bytes, recipients: u32) -> Result<Bytes, Error> {
-        self.send(command, body, recipients, None).await
+        self.send(command, body, recipients, None, None).await
     }
 
     /// [`Client::send_bytes`], stopped by `cancel` while it waits for its quota or a backoff: before anything
@@ -244,7 +245,21 @@ impl Client {
         recipients: u32,
         cancel: &CancelHandle,
     ) -> Result<Bytes, Error> {
-        self.send(command, body, recipients, Some(cancel)).await
+        self.send(command, body, recipients, Some(cancel), None).await
+    }
+
+    /// [`Client::send_bytes_unless_cancelled`], and every attempt leaves only while `fence` is open (checked as
+    /// its bytes are about to leave): an attempt the fence keeps back never left, so the call ends in
+    /// [`Error::NotSent`] when no earlier attempt may have acted.
+    pub async fn send_bytes_fenced(
+        &self,
+        command: &'static Command,
+        body: Bytes,
+        recipients: u32,
+        cancel: &CancelHandle,
+        fence: &Fence,
+    ) -> Result<Bytes, Error> {
+        self.send(command, body, recipients, Some(cancel), Some(fence)).await
     }
 
     async fn send(
@@ -253,6 +268,7 @@ impl Client {
         body: Bytes,
         recipients: u32,
         cancel: Option<&CancelHandle>,
+        fence: Option<&Fence>,
     ) -> Result<Bytes, Error> {
         self.ensure_refresher();
         let inner = &*self.inner;
@@ -266,6 +282,7 @@ impl Client {
             stats: &inner.stats,
             wall: &inner.wall,
             cancel,
+            fence,
         };
         // The URL's `random` of the latest attempt, for the error (Tencent support asks for it) and the logs.
         let latest = Arc::new(std::sync::atomic::AtomicU32::new(0));

@@ -39,9 +39,40 @@ pub(crate) struct Departure(Arc<State>);
 
 struct State {
     gate: Option<Gate>,
+    fence: Option<Fence>,
     wall: WallClock,
     left: OnceLock<Left>,
     refused: AtomicBool,
+}
+
+/// Lets requests leave only while its holder says it may: what a gateway replica holds for a job whose lease it
+/// owns. The holder opens it until a deadline (by the monotonic clock) each time it renews the lease, earlier than
+/// the lease's own expiry, and closes it when the lease is lost; a request body asks it when its bytes are about to
+/// leave (quota waits and connection set-up included), so a replica that lost its job never sends any of it again,
+/// however long it waited. A request refused by the fence never left: the service did not act on it.
+#[derive(Debug, Clone, Default)]
+pub struct Fence(Arc<std::sync::Mutex<Option<Instant>>>);
+
+impl Fence {
+    /// A fence that lets nothing leave until it is opened.
+    pub fn closed() -> Self {
+        Self::default()
+    }
+
+    /// Lets requests leave until `until`.
+    pub fn open_until(&self, until: Instant) {
+        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(until);
+    }
+
+    /// Lets nothing leave from now on (until it is opened again).
+    pub fn close(&self) {
+        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
+
+    /// Whether a request may leave now.
+    pub fn is_open(&self) -> bool {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).is_some_and(|until| Instant::now() < until)
+    }
 }
 
 impl std::fmt::Debug for Departure {
@@ -52,18 +83,24 @@ impl std::fmt::Debug for Departure {
 
 impl Departure {
     /// An attempt that may leave at any time.
-    pub(crate) fn open(wall: WallClock) -> Self {
-        Self::new(None, wall)
+    pub(crate) fn open(wall: WallClock, fence: Option<Fence>) -> Self {
+        Self::new(None, wall, fence)
     }
 
     /// A retry that may leave only inside `window` (by the wall clock) and while `idempotency` still allows a
     /// repeat of a first attempt that left at `first` (by the monotonic clock).
-    pub(crate) fn within(window: RetryWindow, idempotency: Idempotency, first: Instant, wall: WallClock) -> Self {
-        Self::new(Some(Gate { window, idempotency, first }), wall)
+    pub(crate) fn within(
+        window: RetryWindow,
+        idempotency: Idempotency,
+        first: Instant,
+        wall: WallClock,
+        fence: Option<Fence>,
+    ) -> Self {
+        Self::new(Some(Gate { window, idempotency, first }), wall, fence)
     }
 
-    fn new(gate: Option<Gate>, wall: WallClock) -> Self {
-        Self(Arc::new(State { gate, wall, left: OnceLock::new(), refused: AtomicBool::new(false) }))
+    fn new(gate: Option<Gate>, wall: WallClock, fence: Option<Fence>) -> Self {
+        Self(Arc::new(State { gate, fence, wall, left: OnceLock::new(), refused: AtomicBool::new(false) }))
     }
 
     /// Called as the bytes are about to leave: whether they may. The first call that may leave records the time.
@@ -71,6 +108,10 @@ impl Departure {
         let state = &*self.0;
         let now = Instant::now();
         let wall_ms = (state.wall)();
+        if state.fence.as_ref().is_some_and(|fence| !fence.is_open()) {
+            state.refused.store(true, Ordering::SeqCst);
+            return false;
+        }
         if let Some(gate) = state.gate {
             let elapsed = now.saturating_duration_since(gate.first).as_secs_f64();
             if !gate.window.contains(wall_ms) || !gate.idempotency.retry_safe_after(elapsed) {
@@ -152,7 +193,7 @@ mod tests {
         let wall = Arc::new(AtomicU64::new(1_700_000_000_200));
         let send = sendmsg();
         let window = send.retry_window(1_700_000_000_100);
-        let departure = Departure::within(window, send, Instant::now(), clock(&wall));
+        let departure = Departure::within(window, send, Instant::now(), clock(&wall), None);
         let body = GatedBody::new(Bytes::from_static(b"{}"), departure.clone());
         assert_eq!(body.size_hint().exact(), Some(2));
         assert_eq!(body.collect().await.unwrap().to_bytes(), Bytes::from_static(b"{}"));
@@ -164,7 +205,8 @@ mod tests {
     async fn a_body_whose_window_closed_meanwhile_never_gives_its_bytes() {
         let wall = Arc::new(AtomicU64::new(1_700_000_000_200));
         let send = sendmsg();
-        let departure = Departure::within(send.retry_window(1_700_000_000_100), send, Instant::now(), clock(&wall));
+        let departure =
+            Departure::within(send.retry_window(1_700_000_000_100), send, Instant::now(), clock(&wall), None);
         let body = GatedBody::new(Bytes::from_static(b"{}"), departure.clone());
         // The connection took long to set up: the body is first polled 750 ms later, past .900 of the second.
         wall.store(1_700_000_000_950, Ordering::SeqCst);
@@ -177,10 +219,32 @@ mod tests {
     async fn the_monotonic_clock_closes_the_window_even_if_the_wall_clock_stands_still() {
         let wall = Arc::new(AtomicU64::new(1_700_000_000_000));
         let group = tim_model::command::CommandId::SendGroupMsg.command().idempotency;
-        let departure = Departure::within(group.retry_window(1_700_000_000_000), group, Instant::now(), clock(&wall));
+        let departure =
+            Departure::within(group.retry_window(1_700_000_000_000), group, Instant::now(), clock(&wall), None);
         tokio::time::advance(std::time::Duration::from_secs(301)).await;
         assert!(!departure.depart());
-        assert!(Departure::open(clock(&wall)).depart(), "a first attempt is never gated");
+        assert!(Departure::open(clock(&wall), None).depart(), "a first attempt is never gated");
+    }
+
+    /// A replica that lost its job's lease sends nothing more of it, first attempts included, however long the
+    /// body waited to leave.
+    #[tokio::test(start_paused = true)]
+    async fn a_closed_or_lapsed_fence_keeps_every_attempt_from_leaving() {
+        let wall = Arc::new(AtomicU64::new(1_700_000_000_000));
+        let fence = Fence::closed();
+        assert!(!Departure::open(clock(&wall), Some(fence.clone())).depart(), "closed until opened");
+        fence.open_until(Instant::now() + std::time::Duration::from_secs(5));
+        let departure = Departure::open(clock(&wall), Some(fence.clone()));
+        assert!(departure.depart() && !departure.refused());
+        // The lease was not renewed in time: a body that waited past the deadline does not leave.
+        let body = GatedBody::new(Bytes::from_static(b"{}"), Departure::open(clock(&wall), Some(fence.clone())));
+        tokio::time::advance(std::time::Duration::from_secs(5)).await;
+        assert!(body.collect().await.is_err());
+        fence.open_until(Instant::now() + std::time::Duration::from_secs(5));
+        assert!(Departure::open(clock(&wall), Some(fence.clone())).depart(), "renewed");
+        fence.close();
+        let lost = Departure::open(clock(&wall), Some(fence));
+        assert!(!lost.depart() && lost.refused() && lost.left().is_none());
     }
 
     fn sendmsg() -> Idempotency {

@@ -220,6 +220,7 @@ pub struct Fanout {
     resolver: Option<resolve::Resolver>,
     journal: Option<Arc<dyn Journal>>,
     resume: Resume,
+    fence: Option<crate::Fence>,
 }
 
 /// The longest input line read whole; a longer one is reported as invalid with its start only.
@@ -309,7 +310,15 @@ impl Fanout {
             resolver,
             journal: None,
             resume: Resume::default(),
+            fence: None,
         })
+    }
+
+    /// Sends each chunk only while `fence` is open, checked as its bytes are about to leave (quota waits
+    /// included): a chunk it keeps back was not sent, and its recipients wait for another round. For a job run by
+    /// whichever replica holds its lease: one that lost the lease sends nothing more of the job.
+    pub fn fence(&mut self, fence: crate::Fence) {
+        self.fence = Some(fence);
     }
 
     /// Writes down every chunk before it is sent, and what became of it, in `journal`; `resume` is where an
@@ -402,6 +411,7 @@ impl Fanout {
                 let recipients = chunk.len() as u32;
                 let body = chunk.body.clone();
                 let cancel = self.cancel.clone();
+                let fence = self.fence.clone();
                 let sending = sending.clone();
                 in_flight.spawn(async move {
                     let command = BatchSendMsgRequest::command();
@@ -419,7 +429,10 @@ impl Fanout {
                         Some(sending) => sending.acquire_owned().await.ok(),
                         None => None,
                     };
-                    let result = client.send_bytes_unless_cancelled(command, body, recipients, &cancel).await;
+                    let result = match &fence {
+                        Some(fence) => client.send_bytes_fenced(command, body, recipients, &cancel, fence).await,
+                        None => client.send_bytes_unless_cancelled(command, body, recipients, &cancel).await,
+                    };
                     Done::Sent { chunk, result, sent_ms }
                 });
             }

@@ -17,6 +17,7 @@ pub mod retry;
 
 pub use client::{Client, FAILOVER_COOLDOWN, UserSigProvider};
 pub use config::{ClientConfig, Endpoint, Region, SharedQuotaConfig};
+pub use departure::Fence;
 pub use error::{BuildError, Error};
 pub use fanout::{CancelHandle, Fanout, FanoutOptions, FanoutProgress, FanoutReport};
 pub use retry::TransportStats;

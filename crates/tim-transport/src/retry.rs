@@ -144,6 +144,8 @@ pub(crate) struct Operation<'a> {
     pub(crate) wall: &'a WallClock,
     /// Stops the operation while it waits (for its quota or a backoff), never during an attempt.
     pub(crate) cancel: Option<&'a CancelHandle>,
+    /// Lets attempts leave only while it is open (a job's lease held), first attempts included.
+    pub(crate) fence: Option<&'a crate::departure::Fence>,
 }
 
 /// Runs `wait` unless `cancel` is asked first (`None` then).
@@ -255,7 +257,7 @@ where
                     }
                     None => return Err(stop(acted, "cancelled before the retry could leave")),
                 }
-                Departure::within(window, idempotency, left.at, op.wall.clone())
+                Departure::within(window, idempotency, left.at, op.wall.clone(), op.fence.cloned())
             }
             Some((_, RetryWindow::Never)) => return Err(stop(acted, "a repeat could act twice")),
             None | Some((_, RetryWindow::Always)) => {
@@ -264,7 +266,7 @@ where
                     return Err(stop(acted, "the operation was cancelled"));
                 };
                 op.stats.waited(waited);
-                Departure::open(op.wall.clone())
+                Departure::open(op.wall.clone(), op.fence.cloned())
             }
         };
         op.stats.attempts.fetch_add(1, Ordering::Relaxed);
@@ -275,8 +277,13 @@ where
         let before = Left { at: Instant::now(), wall_ms: (op.wall)() };
         let attempt = send(refresh_sig, departure.clone()).await;
         if departure.refused() {
-            // This retry never left; the earlier attempt that may have acted decides.
-            return Err(stop(acted, "the dedupe window closed before the retry could leave"));
+            // This attempt never left; an earlier attempt that may have acted decides.
+            let why = if acted.is_none() {
+                "the job's lease was lost before it could leave"
+            } else {
+                "the dedupe window closed (or the job's lease was lost) before the retry could leave"
+            };
+            return Err(stop(acted, why));
         }
         let (wait, last, maybe_applied) = match judge(&op, attempt, attempts, &mut refreshed) {
             Step::Done(Ok(body)) => {

@@ -95,6 +95,7 @@ async fn run(
         stats: &super::Counters::default(),
         wall: &wall,
         cancel: None,
+        fence: None,
     };
     execute(op, |refresh, departure| {
         let script = Arc::clone(script);
