@@ -190,15 +190,26 @@ async fn upstream(config: &ServeConfig) -> Result<Upstream, Failure> {
     }
 }
 
-/// What the start-up says about sharing the quota with other replicas.
-fn cluster_line(config: &ServeConfig) -> Option<String> {
-    let shared = config.shared_quota.as_ref()?;
-    Some(format!(
-        "quota shared through Redis at {} by {} replicas (each paces at 1/{} of it while Redis cannot be reached)",
-        shared.redacted_url(),
-        shared.replicas,
-        shared.replicas
-    ))
+/// What the start-up says about sharing the quota and the jobs with other replicas.
+fn cluster_line(config: &ServeConfig) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(shared) = &config.shared_quota {
+        lines.push(format!(
+            "quota shared through Redis at {} by {} replicas (each paces at 1/{} of it while Redis cannot be reached)",
+            shared.redacted_url(),
+            shared.replicas,
+            shared.replicas
+        ));
+    }
+    if let Some(jobs) = &config.postgres {
+        lines.push(format!(
+            "jobs shared through PostgreSQL at {} (a replica's lease on a job lasts {:?}: a job of a replica that \
+             died is taken over that long after)",
+            jobs.redacted_url(),
+            jobs.lease
+        ));
+    }
+    lines
 }
 
 /// Serves until `stop` resolves, announcing through `announce`.
@@ -234,6 +245,7 @@ async fn serve(
         shutdown_grace: config.shutdown_grace,
         fanout_concurrency: config.fanout_concurrency,
         data_dir: config.data_dir.clone(),
+        postgres: config.postgres.clone(),
     };
     let gateway = Gateway::new(upstream.client, options)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -265,7 +277,11 @@ async fn serve(
         "first call: grpcurl {scheme_flag}-H 'authorization: Bearer {bearer}' -d '{{\"to_account\":\"alice\",\
          \"msg_body\":[{{\"text\":{{\"text\":\"hello\"}}}}]}}' {grpc_addr} tim.v1.MessageService/SendMsg"
     ))?;
-    let jobs = config.data_dir.as_ref().map_or_else(|| "off (no data_dir)".to_owned(), |dir| dir.display().to_string());
+    let jobs = match (&config.postgres, &config.data_dir) {
+        (Some(jobs), _) => jobs.redacted_url(),
+        (None, Some(dir)) => dir.display().to_string(),
+        (None, None) => "off (no data_dir)".to_owned(),
+    };
     tracing::info!(listen = %grpc_addr, metrics = %metrics_addr, security, jobs, "gateway serving");
 
     let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<Result<(), Failure>>();

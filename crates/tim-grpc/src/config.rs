@@ -37,6 +37,8 @@
 //! [cluster]                            # several replicas of the gateway for one app
 //! redis_url = "redis://10.0.0.5:6379"  # TIM_REDIS_URL: one quota shared by every replica
 //! replicas = 3                         # TIM_REPLICAS: each replica's share while Redis cannot be reached
+//! postgres_url = "postgresql://tim:pw@10.0.0.6/tim"  # TIM_POSTGRES_URL: jobs shared by every replica
+//! job_lease_secs = 15                  # TIM_JOB_LEASE_SECS: how soon a dead replica's jobs are taken over
 //!
 //! [emulator]                           # used only without [tencent]
 //! listen = "127.0.0.1:0"               # the emulator's own HTTP port (/emulator/stats, /emulator/inbox/USER)
@@ -178,12 +180,21 @@ pub struct ClusterSection {
     pub redis_url: Option<String>,
     /// How many replicas share the quota.
     pub replicas: Option<u32>,
+    /// PostgreSQL, where every replica finds the jobs.
+    pub postgres_url: Option<String>,
+    /// How long a replica's lease on a job lasts without renewal, in seconds.
+    pub job_lease_secs: Option<f64>,
 }
 
 impl std::fmt::Debug for ClusterSection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let url = self.redis_url.as_deref().map(tim_transport::config::redact_url);
-        f.debug_struct("ClusterSection").field("redis_url", &url).field("replicas", &self.replicas).finish()
+        let redact = |url: &Option<String>| url.as_deref().map(tim_transport::config::redact_url);
+        f.debug_struct("ClusterSection")
+            .field("redis_url", &redact(&self.redis_url))
+            .field("replicas", &self.replicas)
+            .field("postgres_url", &redact(&self.postgres_url))
+            .field("job_lease_secs", &self.job_lease_secs)
+            .finish()
     }
 }
 
@@ -300,6 +311,8 @@ pub struct ServeConfig {
     pub quota_overrides: HashMap<CommandId, Quota>,
     /// One quota shared with the other replicas through Redis.
     pub shared_quota: Option<tim_transport::SharedQuotaConfig>,
+    /// Jobs shared with the other replicas in PostgreSQL.
+    pub postgres: Option<crate::PostgresJobs>,
 }
 
 impl FileConfig {
@@ -371,6 +384,7 @@ impl FileConfig {
             tim_transport::config::quota_overrides(rates, self.quotas.batchsendmsg_recipients_per_minute)
                 .map_err(|reason| format!("[quotas] {reason}"))?;
         let shared_quota = resolve_cluster(&self.cluster, &var)?;
+        let postgres = resolve_postgres(&self.cluster, &var)?;
         let limits = &self.limits;
         Ok(ServeConfig {
             listen,
@@ -389,8 +403,35 @@ impl FileConfig {
             pacing: self.quotas.pacing.unwrap_or(true),
             quota_overrides,
             shared_quota,
+            postgres,
         })
     }
+}
+
+/// `[cluster] postgres_url` and `job_lease_secs` with `TIM_POSTGRES_URL` and `TIM_JOB_LEASE_SECS`.
+fn resolve_postgres(
+    cluster: &ClusterSection,
+    var: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<crate::PostgresJobs>, String> {
+    let lease = match var("TIM_JOB_LEASE_SECS") {
+        Some(text) => Some(text.trim().parse::<f64>().map_err(|_| "TIM_JOB_LEASE_SECS is not a number")?),
+        None => cluster.job_lease_secs,
+    };
+    let lease = match lease {
+        // Renewed every quarter of it: shorter than a second would renew faster than a busy database answers.
+        Some(secs) if !(1.0..=3600.0).contains(&secs) => {
+            return Err(format!("[cluster] job_lease_secs must be between 1 and 3600 seconds, not {secs}"));
+        }
+        Some(secs) => Duration::from_secs_f64(secs),
+        None => crate::DEFAULT_JOB_LEASE,
+    };
+    let Some(url) = var("TIM_POSTGRES_URL").or_else(|| cluster.postgres_url.clone()) else {
+        return Ok(None);
+    };
+    if !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
+        return Err("[cluster] postgres_url must be a postgresql:// URL".to_owned());
+    }
+    Ok(Some(crate::PostgresJobs { url, lease }))
 }
 
 /// `[cluster]` with `TIM_REDIS_URL` and `TIM_REPLICAS`: the shared quota, if any.

@@ -65,6 +65,8 @@ pub struct GatewayOptions {
     pub fanout_concurrency: usize,
     /// Where durable jobs live (`JobService`); without it the job service refuses every call.
     pub data_dir: Option<std::path::PathBuf>,
+    /// Jobs in PostgreSQL, shared with the other replicas (instead of the data directory's store).
+    pub postgres: Option<crate::PostgresJobs>,
 }
 
 impl GatewayOptions {
@@ -78,6 +80,7 @@ impl GatewayOptions {
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             fanout_concurrency: crate::fanout::DEFAULT_CONCURRENCY,
             data_dir: None,
+            postgres: None,
         }
     }
 }
@@ -148,11 +151,13 @@ impl Gateway {
         };
 
         // Jobs resume before the gateway accepts calls.
-        let runner = match &self.options.data_dir {
-            Some(dir) => {
-                Some(crate::jobs::Runner::start(dir.clone(), self.shared.clone(), self.options.fanout_concurrency)?)
+        let concurrency = self.options.fanout_concurrency;
+        let runner = match (&self.options.postgres, &self.options.data_dir) {
+            (Some(postgres), _) => {
+                Some(crate::jobs::Runner::start_postgres(postgres, self.shared.clone(), concurrency).await?)
             }
-            None => None,
+            (None, Some(dir)) => Some(crate::jobs::Runner::start(dir.clone(), self.shared.clone(), concurrency)?),
+            (None, None) => None,
         };
         let jobs = crate::jobs::JobRpc { runner: runner.clone() };
 

@@ -23,6 +23,7 @@ pub use gateway::{
     DEFAULT_MAX_CONCURRENT_PER_CALLER, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_SHUTDOWN_GRACE, Gateway, GatewayOptions,
     ShutdownReport, TlsPem,
 };
+pub use jobs::{DEFAULT_JOB_LEASE, PostgresJobs};
 pub use metrics::{METRICS_HEADER_TIMEOUT, Metrics, serve_metrics};
 
 /// The generated protobuf types and tonic services of `tim.v1` (`proto/tim/v1`).

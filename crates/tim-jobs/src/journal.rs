@@ -24,6 +24,8 @@ pub(crate) enum Event {
 pub(crate) struct Durable {
     committed: u64,
     stopped: Option<String>,
+    /// The writer stopped because another replica took the job over: the job, for [`Error::LeaseLost`].
+    lease_lost: Option<JobId>,
     /// The writer has ended (its last commit is done, or it stopped).
     ended: bool,
 }
@@ -60,7 +62,14 @@ impl Progress {
 
     pub(crate) fn stopped(&self, job: JobId, error: &Error) {
         tracing::error!(job, %error, "the journal cannot write; the fan-out stops sending");
-        self.durable.send_modify(|now| now.stopped = Some(error.to_string()));
+        let lost = match error {
+            Error::LeaseLost(job) => Some(*job),
+            _ => None,
+        };
+        self.durable.send_modify(|now| {
+            now.stopped = Some(error.to_string());
+            now.lease_lost = lost;
+        });
     }
 }
 
@@ -132,7 +141,8 @@ impl JobJournal {
         *count
     }
 
-    /// Waits until every event so far is on disk, then stops the writer. An error if a write failed. Blocks: for
+    /// Waits until every event so far is on disk, then stops the writer. An error if a write failed
+    /// ([`Error::LeaseLost`] when another replica took the job over). Blocks: for
     /// the embedded store's journal, outside async code (use [`JobJournal::finish`] there).
     pub fn close(&self) -> Result<(), Error> {
         self.shared.queue.lock().unwrap_or_else(PoisonError::into_inner).0 = None;
@@ -158,9 +168,11 @@ impl JobJournal {
     }
 
     fn outcome(&self) -> Result<(), Error> {
-        match self.shared.durable.borrow().stopped.clone() {
-            Some(why) => Err(Error::Stopped(why)),
-            None => Ok(()),
+        let durable = self.shared.durable.borrow();
+        match (&durable.stopped, durable.lease_lost) {
+            (_, Some(job)) => Err(Error::LeaseLost(job)),
+            (Some(why), None) => Err(Error::Stopped(why.clone())),
+            (None, None) => Ok(()),
         }
     }
 }

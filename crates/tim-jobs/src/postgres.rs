@@ -232,6 +232,15 @@ impl PgJobStore {
         })
     }
 
+    /// Deletes a stored input no job refers to (its job could not be created).
+    pub async fn forget_input(&self, input: i64) {
+        if let Ok(client) = self.pool.get().await {
+            let sql = "DELETE FROM tim_job_inputs i WHERE id = $1 AND NOT EXISTS \
+                       (SELECT 1 FROM tim_jobs j WHERE j.input_id = i.id)";
+            let _ = client.execute(sql, &[&input]).await;
+        }
+    }
+
     /// The job's recipients as stored, read block by block.
     pub fn input(&self, id: JobId) -> impl tokio::io::AsyncRead + Send + Unpin + 'static {
         let pool = self.pool.clone();

@@ -142,3 +142,22 @@ fn a_cluster_shares_its_quota_through_redis_and_says_what_is_missing() {
     let shown = format!("{:?}", FileConfig::parse("[cluster]\nredis_url = \"redis://:pw@h:1\"").unwrap());
     assert!(!shown.contains("pw"), "{shown}");
 }
+
+#[test]
+fn jobs_go_to_postgresql_when_a_url_is_given_with_a_lease_of_the_configured_length() {
+    let resolve = |file: &str, vars: &[(&str, &str)]| FileConfig::parse(file).unwrap().resolve(&env(vars));
+    assert!(resolve("", &[]).unwrap().postgres.is_none(), "the data directory's store by default");
+    let jobs = resolve("[cluster]\npostgres_url = \"postgresql://tim:secret@10.0.0.6/tim\"", &[]).unwrap();
+    let jobs = jobs.postgres.expect("jobs in PostgreSQL");
+    assert_eq!((jobs.url.as_str(), jobs.lease), ("postgresql://tim:secret@10.0.0.6/tim", crate::DEFAULT_JOB_LEASE));
+    assert!(!format!("{jobs:?}").contains("secret"), "the password never shows: {jobs:?}");
+    let from_env =
+        resolve("", &[("TIM_POSTGRES_URL", "postgres://127.0.0.1:5432/tim"), ("TIM_JOB_LEASE_SECS", "2.5")]).unwrap();
+    assert_eq!(from_env.postgres.map(|jobs| jobs.lease), Some(std::time::Duration::from_millis(2500)));
+    let short = resolve("[cluster]\npostgres_url = \"postgres://h/tim\"\njob_lease_secs = 0.1", &[]).unwrap_err();
+    assert!(short.contains("between 1 and 3600"), "{short}");
+    let not_a_url = resolve("[cluster]\npostgres_url = \"host=h dbname=tim\"", &[]).unwrap_err();
+    assert!(not_a_url.contains("postgresql:// URL"), "{not_a_url}");
+    let shown = format!("{:?}", FileConfig::parse("[cluster]\npostgres_url = \"postgres://u:pw@h/d\"").unwrap());
+    assert!(!shown.contains("pw"), "{shown}");
+}
