@@ -25,18 +25,6 @@ fn authed<T>(message: T) -> Request<T> {
     request
 }
 
-/// The value of the metric `name` (without labels) on a gateway's metrics listener.
-async fn metric(address: &str, name: &str) -> f64 {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
-    stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.unwrap();
-    let mut text = String::new();
-    stream.read_to_string(&mut text).await.unwrap();
-    text.lines()
-        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
-        .unwrap_or_else(|| panic!("{name} is not exported:\n{text}"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_replicas_share_one_quota_through_redis_and_are_never_refused_for_their_rate() {
     let Some(mut redis) = RedisServer::start() else {
@@ -72,9 +60,9 @@ async fn three_replicas_share_one_quota_through_redis_and_are_never_refused_for_
     }
     assert_eq!(running.stats().rate_limited, 0, "the replicas exceeded the quota together");
     for replica in &replicas {
-        let reserved = metric(&replica.metrics, "tim_transport_shared_quota_reservations_total").await;
+        let reserved = common::metric(&replica.metrics, "tim_transport_shared_quota_reservations_total").await;
         assert_eq!(reserved, PER_REPLICA as f64, "every call of {} was reserved in Redis", replica.grpc);
-        assert_eq!(metric(&replica.metrics, "tim_transport_shared_quota_unreachable").await, 0.0);
+        assert_eq!(common::metric(&replica.metrics, "tim_transport_shared_quota_unreachable").await, 0.0);
     }
 
     // Redis gone: each replica paces at its share, and its metrics say so.
@@ -86,8 +74,8 @@ async fn three_replicas_share_one_quota_through_redis_and_are_never_refused_for_
         let request =
             pb::SendMsgRequest { to_account: format!("after{r}"), msg_body: vec![text], ..Default::default() };
         client.send_msg(authed(request)).await.unwrap();
-        assert_eq!(metric(&replica.metrics, "tim_transport_shared_quota_unreachable").await, 1.0);
-        assert_eq!(metric(&replica.metrics, "tim_transport_shared_quota_fallbacks_total").await, 1.0);
+        assert_eq!(common::metric(&replica.metrics, "tim_transport_shared_quota_unreachable").await, 1.0);
+        assert_eq!(common::metric(&replica.metrics, "tim_transport_shared_quota_fallbacks_total").await, 1.0);
     }
     assert_eq!(running.stats().rate_limited, 0);
     for mut replica in replicas {

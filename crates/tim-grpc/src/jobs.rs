@@ -188,7 +188,8 @@ impl Runner {
                 let asked = Instant::now();
                 match store.claim(owner, *lease).await {
                     Ok(Some(claimed)) => {
-                        if claimed.previous_end_ms.is_some() {
+                        self.shared.metrics.lease_taken(claimed.taken_over);
+                        if claimed.taken_over {
                             tracing::info!(job = claimed.job, epoch = claimed.epoch, "took over a job");
                         } else {
                             tracing::info!(job = claimed.job, epoch = claimed.epoch, "claimed a job");
@@ -235,10 +236,16 @@ impl Runner {
 
     /// Runs the job until it is finished, paused, cancelled, taken over or the gateway stops.
     async fn run(self: Arc<Self>, id: JobId, mut cancel: CancelHandle, lease: Option<(Lease, Fence)>) {
-        let renewing = lease.as_ref().map(|(lease, fence)| self.renew_loop(lease.clone(), fence.clone(), &cancel));
+        self.shared.metrics.job_running(true);
+        // Set by the renewal that finds the lease gone: the run is then over here, whatever it ended with.
+        let lost = Arc::new(AtomicBool::new(false));
+        let renewing = lease
+            .as_ref()
+            .map(|(lease, fence)| self.renew_loop(lease.clone(), fence.clone(), &cancel, Arc::clone(&lost)));
         loop {
-            let ended = self.run_once(id, &cancel, lease.as_ref()).await;
+            let ended = self.run_once(id, &cancel, lease.as_ref(), &lost).await;
             let ended = match ended {
+                _ if lost.load(Ordering::SeqCst) => Ended::TakenOver,
                 Ok(ended) => ended,
                 Err(why) => {
                     // Said in the job itself, so that its callers see it and a watch ends; resuming runs it again.
@@ -251,6 +258,7 @@ impl Runner {
             };
             if matches!(ended, Ended::TakenOver) {
                 tracing::warn!(job = id, "another replica took the job over; this replica stopped running it");
+                self.shared.metrics.lease_lost();
             }
             if let Store::Local { store, .. } = &self.store {
                 // Decide under the lock, so a resume in between either sees this runner or starts the next one.
@@ -276,6 +284,7 @@ impl Runner {
                 tracing::warn!(job = id, %error, "cannot release the job's lease; it ends by itself");
             }
         }
+        self.shared.metrics.job_running(false);
         let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
         running.remove(&id);
         if running.is_empty() {
@@ -288,7 +297,13 @@ impl Runner {
 
     /// Keeps the lease while the run goes on: renews it every quarter of its length and opens the fence to the
     /// next deadline; stops the run when the job was paused or cancelled (from any replica) or the lease lost.
-    fn renew_loop(&self, lease: Lease, fence: Fence, cancel: &CancelHandle) -> tokio::task::JoinHandle<()> {
+    fn renew_loop(
+        &self,
+        lease: Lease,
+        fence: Fence,
+        cancel: &CancelHandle,
+        lost: Arc<AtomicBool>,
+    ) -> tokio::task::JoinHandle<()> {
         let Store::Postgres { store, lease: length, .. } = &self.store else {
             return tokio::spawn(async {});
         };
@@ -307,6 +322,7 @@ impl Runner {
                     }
                     Ok(None) => {
                         fence.close();
+                        lost.store(true, Ordering::SeqCst);
                         cancel.cancel();
                         return;
                     }
@@ -327,6 +343,7 @@ impl Runner {
         id: JobId,
         cancel: &CancelHandle,
         lease: Option<&(Lease, Fence)>,
+        lost: &AtomicBool,
     ) -> Result<Ended, String> {
         let job = self.job(id).await.map_err(|e| e.to_string())?;
         if job.state != JobState::Running {
@@ -383,6 +400,7 @@ impl Runner {
         relay.abort();
         match journal.finish().await {
             Err(tim_jobs::Error::LeaseLost(_)) => return Ok(Ended::TakenOver),
+            _ if lost.load(Ordering::SeqCst) => return Ok(Ended::TakenOver),
             other => other.map_err(|e| e.to_string())?,
         }
         self.finish_if_complete(id).await.map_err(|e| e.to_string())?;

@@ -11,6 +11,9 @@
 //! | `tim_fanouts_active` | fan-outs running |
 //! | `tim_fanout_recipients_total{outcome}` | fan-out recipients settled: `delivered`, `failed`, `duplicate` |
 //! | `tim_fanout_recipients_pending` | recipients read by running fan-outs and not yet settled |
+//! | `tim_jobs_running` | durable jobs this replica is running |
+//! | `tim_jobs_leases_total{how}` | leases on jobs in PostgreSQL this replica took: `claimed` (nobody held the job), `taken_over` (its holder's lease had ended) |
+//! | `tim_jobs_leases_lost_total` | runs stopped because another replica took their job over (this replica's lease ended) |
 
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
@@ -51,6 +54,15 @@ pub struct Metrics {
     fanouts_active: Gauge,
     fanout_recipients: Family<OutcomeLabels, Counter>,
     fanout_pending: Gauge,
+    jobs_running: Gauge,
+    leases: Family<HowLabels, Counter>,
+    leases_lost: Counter,
+}
+
+/// How a lease was taken.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HowLabels {
+    how: &'static str,
 }
 
 /// The transport's counters, read at each scrape.
@@ -116,8 +128,52 @@ impl Metrics {
             "Recipients read by running fan-outs and not yet settled",
             fanout_pending.clone(),
         );
+        let jobs_running = Gauge::default();
+        registry.register("tim_jobs_running", "Durable jobs this replica is running", jobs_running.clone());
+        let leases = Family::<HowLabels, Counter>::default();
+        registry.register(
+            "tim_jobs_leases",
+            "Leases on jobs in PostgreSQL this replica took, by how: claimed, or taken over from a holder whose lease ended",
+            leases.clone(),
+        );
+        let leases_lost = Counter::default();
+        registry.register(
+            "tim_jobs_leases_lost",
+            "Job runs stopped because another replica took the job over",
+            leases_lost.clone(),
+        );
         registry.register_collector(Box::new(TransportCollector(client.clone())));
-        Self { registry, requests, latency, fanouts_active, fanout_recipients, fanout_pending }
+        Self {
+            registry,
+            requests,
+            latency,
+            fanouts_active,
+            fanout_recipients,
+            fanout_pending,
+            jobs_running,
+            leases,
+            leases_lost,
+        }
+    }
+
+    /// A job run started here (`true`) or ended (`false`).
+    pub(crate) fn job_running(&self, started: bool) {
+        if started {
+            self.jobs_running.inc();
+        } else {
+            self.jobs_running.dec();
+        }
+    }
+
+    /// A lease on a job was taken: over from an earlier holder, or claimed.
+    pub(crate) fn lease_taken(&self, taken_over: bool) {
+        let how = if taken_over { "taken_over" } else { "claimed" };
+        self.leases.get_or_create(&HowLabels { how }).inc();
+    }
+
+    /// A run stopped because its job was taken over.
+    pub(crate) fn lease_lost(&self) {
+        self.leases_lost.inc();
     }
 
     /// Records a finished call: counted, and its latency observed.

@@ -61,7 +61,11 @@ impl Progress {
     }
 
     pub(crate) fn stopped(&self, job: JobId, error: &Error) {
-        tracing::error!(job, %error, "the journal cannot write; the fan-out stops sending");
+        match error {
+            // Expected in a cluster: another replica runs the job now.
+            Error::LeaseLost(_) => tracing::warn!(job, "the job was taken over; its journal here records nothing more"),
+            _ => tracing::error!(job, %error, "the journal cannot write; the fan-out stops sending"),
+        }
         let lost = match error {
             Error::LeaseLost(job) => Some(*job),
             _ => None,

@@ -88,6 +88,8 @@ pub struct Lease {
     /// When the previous holder's lease ended (UNIX milliseconds, the database's clock), when there was one: the
     /// last moment it could have sent anything.
     pub previous_end_ms: Option<i64>,
+    /// Whether the previous holder still held it when it ended (it died or stalled, instead of releasing it).
+    pub taken_over: bool,
 }
 
 /// A job's recipients being stored, block by block ([`PgJobStore::upload`]).
@@ -376,14 +378,14 @@ impl PgJobStore {
         let row = client
             .query_opt(
                 "WITH next AS (
-                    SELECT id, lease_until AS before FROM tim_jobs
+                    SELECT id, lease_until AS before, lease_owner IS NOT NULL AS held FROM tim_jobs
                     WHERE state = 'running' AND (lease_owner IS NULL OR lease_until < now())
                     ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
                  UPDATE tim_jobs AS j
                  SET lease_owner = $1, lease_epoch = j.lease_epoch + 1,
                      lease_until = now() + make_interval(secs => $2)
                  FROM next WHERE j.id = next.id
-                 RETURNING j.id, j.lease_epoch, (EXTRACT(EPOCH FROM next.before) * 1000)::BIGINT",
+                 RETURNING j.id, j.lease_epoch, (EXTRACT(EPOCH FROM next.before) * 1000)::BIGINT, next.held",
                 &[&owner, &ttl.as_secs_f64()],
             )
             .await
@@ -393,6 +395,7 @@ impl PgJobStore {
             owner: owner.to_owned(),
             epoch: row.get(1),
             previous_end_ms: row.get(2),
+            taken_over: row.get(3),
         }))
     }
 

@@ -53,7 +53,7 @@ async fn a_job_is_claimed_by_one_replica_and_taken_over_only_once_its_lease_ende
     assert_eq!(job.spec.source.bytes, input.len() as u64);
 
     let lease = a.claim("replica-a", LONG).await.unwrap().expect("a running job is claimed");
-    assert_eq!((lease.job, lease.epoch, lease.previous_end_ms), (job.id, 1, None));
+    assert_eq!((lease.job, lease.epoch, lease.previous_end_ms, lease.taken_over), (job.id, 1, None, false));
     assert!(b.claim("replica-b", LONG).await.unwrap().is_none(), "a held lease is not claimed");
     assert!(b.is_leased(job.id).await.unwrap());
     assert_eq!(a.renew(&lease, LONG).await.unwrap(), Some(JobState::Running));
@@ -62,7 +62,7 @@ async fn a_job_is_claimed_by_one_replica_and_taken_over_only_once_its_lease_ende
     assert_eq!(a.renew(&lease, Duration::ZERO).await.unwrap(), Some(JobState::Running));
     let taken = b.claim("replica-b", LONG).await.unwrap().expect("an ended lease is claimed");
     assert_eq!((taken.job, taken.epoch), (job.id, 2));
-    assert!(taken.previous_end_ms.is_some(), "the taker knows when the old lease ended");
+    assert!(taken.previous_end_ms.is_some() && taken.taken_over, "the taker knows when the old lease ended");
     assert_eq!(a.renew(&lease, LONG).await.unwrap(), None, "the old holder learns it lost the job");
     a.release(&lease).await.unwrap();
     assert!(b.is_leased(job.id).await.unwrap(), "the old holder's release does not free the new holder's lease");
@@ -74,7 +74,8 @@ async fn a_job_is_claimed_by_one_replica_and_taken_over_only_once_its_lease_ende
     assert!(!a.is_leased(job.id).await.unwrap());
     assert!(a.claim("replica-a", LONG).await.unwrap().is_none(), "a paused job is not claimed");
     a.unpause(job.id, 3_000).await.unwrap();
-    assert_eq!(a.claim("replica-a", LONG).await.unwrap().map(|lease| lease.epoch), Some(3));
+    let again = a.claim("replica-a", LONG).await.unwrap().expect("a resumed job is claimed");
+    assert_eq!((again.epoch, again.taken_over), (3, false), "a released lease is not taken over");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

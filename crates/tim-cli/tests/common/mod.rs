@@ -89,3 +89,18 @@ pub(crate) fn serve(
     let field = |name: &str| fields[name].as_str().unwrap_or_else(|| panic!("the log names {name}")).to_owned();
     Served { child, grpc: format!("http://{}", field("listen")), metrics: field("metrics") }
 }
+
+/// The value of the metric `name` (with its labels, if any, as exported) on a gateway's metrics listener.
+pub(crate) async fn metric(address: &str, name: &str) -> f64 {
+    metric_or_none(address, name).await.unwrap_or_else(|| panic!("{name} is not exported by {address}"))
+}
+
+/// The same, `None` while it is not exported (a labelled counter appears once it counted).
+pub(crate) async fn metric_or_none(address: &str, name: &str) -> Option<f64> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).await.unwrap();
+    text.lines().find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+}
