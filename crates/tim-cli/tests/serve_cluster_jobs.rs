@@ -49,6 +49,18 @@ fn holder(postgres: &PostgresServer, replicas: &[common::Served]) -> Option<usiz
         .find_map(|owner| owner.split(':').nth(1)?.parse::<u32>().ok().and_then(|pid| pids.get(&pid).copied()))
 }
 
+/// Watches the job until its watch ends; the job as it was last.
+async fn watch_to_end(client: &mut JobServiceClient<tonic::transport::Channel>, id: u64) -> pb::Job {
+    let mut watch = client.watch_job(authed(pb::WatchJobRequest { id, interval_secs: 1 })).await.unwrap().into_inner();
+    let mut last = None;
+    while let Some(event) = watch.message().await.unwrap() {
+        if let Some(pb::job_event::Kind::Job(job)) = event.kind {
+            last = Some(job);
+        }
+    }
+    last.expect("the watch ends with the job")
+}
+
 async fn jobs_client(replica: &common::Served) -> JobServiceClient<tonic::transport::Channel> {
     JobServiceClient::connect(replica.grpc.clone()).await.unwrap()
 }
@@ -118,15 +130,7 @@ async fn a_job_of_a_replica_killed_with_sigkill_is_taken_over_and_every_recipien
     // Any surviving replica answers for every job, including those the dead one ran; each finishes.
     let mut client = jobs_client(survivor).await;
     for &id in &ids {
-        let mut watch =
-            client.watch_job(authed(pb::WatchJobRequest { id, interval_secs: 1 })).await.unwrap().into_inner();
-        let mut last = None;
-        while let Some(event) = watch.message().await.unwrap() {
-            if let Some(pb::job_event::Kind::Job(job)) = event.kind {
-                last = Some(job);
-            }
-        }
-        let job = last.expect("the watch ends with the job");
+        let job = watch_to_end(&mut client, id).await;
         assert_eq!(job.state, pb::JobState::Finished as i32, "{job:?}");
         assert_eq!((job.delivered, job.failed, job.outcome_unknown), (RECIPIENTS, 0, 0), "{job:?}");
     }
@@ -214,14 +218,7 @@ async fn a_replica_stalled_past_its_lease_sends_nothing_more_of_the_job_when_it_
     }
 
     let mut client = jobs_client(&replicas[stalled]).await;
-    let mut watch = client.watch_job(authed(pb::WatchJobRequest { id, interval_secs: 1 })).await.unwrap().into_inner();
-    let mut last = None;
-    while let Some(event) = watch.message().await.unwrap() {
-        if let Some(pb::job_event::Kind::Job(job)) = event.kind {
-            last = Some(job);
-        }
-    }
-    let job = last.expect("the watch ends with the job");
+    let job = watch_to_end(&mut client, id).await;
     assert_eq!(job.state, pb::JobState::Finished as i32, "{job:?}");
     assert_eq!((job.delivered, job.failed, job.outcome_unknown), (STALLED_RECIPIENTS, 0, 0), "{job:?}");
     let emulator = running.emulator();

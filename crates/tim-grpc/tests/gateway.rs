@@ -17,6 +17,8 @@ use tim_transport::{Client, ClientConfig, Endpoint};
 use tonic::transport::Channel;
 use tonic::{Code, Request};
 
+mod common;
+
 const SDKAPPID: u64 = 1_400_000_000;
 const KEY: &str = "gateway-test-key";
 const TOKEN: &str = "caller-token-for-tests";
@@ -836,18 +838,6 @@ async fn jobs_pause_resume_cancel_and_wait_for_their_start_time() {
     let _ = std::fs::remove_dir_all(&data);
 }
 
-/// Watches a job until the watch ends; the job as its last event shows it.
-async fn watch_to_end(jobs: &mut pb::job_service_client::JobServiceClient<Channel>, id: u64) -> pb::Job {
-    let mut watch = jobs.watch_job(authed(pb::WatchJobRequest { id, interval_secs: 1 })).await.unwrap().into_inner();
-    let mut last = None;
-    while let Some(event) = watch.message().await.unwrap() {
-        if let Some(pb::job_event::Kind::Job(job)) = event.kind {
-            last = Some(job);
-        }
-    }
-    last.expect("the watch ends with the job")
-}
-
 /// A job whose run fails (here its spooled recipients vanished before its start time) stops and says why, a watch
 /// of it ends, and resuming it once the cause is gone runs it to the end.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -866,7 +856,7 @@ async fn a_job_whose_run_fails_stops_with_its_reason_and_runs_again_when_resumed
     assert_eq!(spooled.len(), 1, "{spooled:?}");
     std::fs::remove_file(&spooled[0]).unwrap();
 
-    let stopped = watch_to_end(&mut jobs, job.id).await;
+    let stopped = common::watch_to_end(&mut jobs, TOKEN, job.id).await;
     assert_eq!(stopped.state, pb::JobState::Stopped as i32, "{stopped:?}");
     assert!(stopped.error.contains("cannot open"), "{stopped:?}");
     assert_eq!(setup.emulator.emulator().inbox_len("fails1"), None, "nothing was sent");
@@ -874,7 +864,7 @@ async fn a_job_whose_run_fails_stops_with_its_reason_and_runs_again_when_resumed
     std::fs::write(&spooled[0], lines).unwrap();
     let resumed = jobs.resume_job(authed(pb::JobRef { id: job.id })).await.unwrap().into_inner();
     assert_eq!((resumed.state, resumed.error.as_str()), (pb::JobState::Running as i32, ""));
-    let finished = watch_to_end(&mut jobs, job.id).await;
+    let finished = common::watch_to_end(&mut jobs, TOKEN, job.id).await;
     assert_eq!((finished.state, finished.delivered), (pb::JobState::Finished as i32, 2), "{finished:?}");
     assert_eq!(setup.emulator.emulator().inbox_len("fails2"), Some(1));
     let _ = std::fs::remove_dir_all(&data);

@@ -14,6 +14,8 @@ use tim_transport::{Client, ClientConfig, Endpoint};
 use tonic::transport::Channel;
 use tonic::{Code, Request};
 
+mod common;
+
 const SDKAPPID: u64 = 1_400_000_000;
 const KEY: &str = "postgres-jobs-test-key";
 const TOKEN: &str = "postgres-jobs-token";
@@ -57,18 +59,6 @@ async fn replica(
     (JobServiceClient::new(channel), metrics)
 }
 
-/// Watches the job until its watch ends; the job as it was last.
-async fn watch_to_end(jobs: &mut JobServiceClient<Channel>, id: u64) -> pb::Job {
-    let mut watch = jobs.watch_job(authed(pb::WatchJobRequest { id, interval_secs: 1 })).await.unwrap().into_inner();
-    let mut last = None;
-    while let Some(event) = watch.message().await.unwrap() {
-        if let Some(pb::job_event::Kind::Job(job)) = event.kind {
-            last = Some(job);
-        }
-    }
-    last.expect("the watch ends with the job")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_in_postgresql_is_seen_paused_resumed_and_watched_through_any_replica() {
     let Some(postgres) = PostgresServer::start() else { return };
@@ -101,7 +91,7 @@ async fn a_job_in_postgresql_is_seen_paused_resumed_and_watched_through_any_repl
     let paused = b.pause_job(authed(pb::JobRef { id: job.id })).await.unwrap().into_inner();
     assert_eq!(paused.state, pb::JobState::Paused as i32);
     // A watch through A ends once no replica runs the job any more.
-    let stopped = watch_to_end(&mut a, job.id).await;
+    let stopped = common::watch_to_end(&mut a, TOKEN, job.id).await;
     assert_eq!(stopped.state, pb::JobState::Paused as i32, "{stopped:?}");
     assert!(stopped.delivered < RECIPIENTS as u64, "paused in the middle: {stopped:?}");
     assert_eq!(stopped.in_flight, 0, "the batches on their way were settled before the run ended: {stopped:?}");
@@ -109,7 +99,7 @@ async fn a_job_in_postgresql_is_seen_paused_resumed_and_watched_through_any_repl
 
     // Resumed through A, watched to its end through B.
     a.resume_job(authed(pb::JobRef { id: job.id })).await.unwrap();
-    let finished = watch_to_end(&mut b, job.id).await;
+    let finished = common::watch_to_end(&mut b, TOKEN, job.id).await;
     assert_eq!(finished.state, pb::JobState::Finished as i32, "{finished:?}");
     assert_eq!((finished.delivered, finished.failed, finished.lines), (RECIPIENTS as u64, 0, RECIPIENTS as u64));
     let emulator = running.emulator();
