@@ -39,6 +39,7 @@
 //! replicas = 3                         # TIM_REPLICAS: each replica's share while Redis cannot be reached
 //! postgres_url = "postgresql://tim:pw@10.0.0.6/tim"  # TIM_POSTGRES_URL: jobs shared by every replica
 //! job_lease_secs = 15                  # TIM_JOB_LEASE_SECS: how soon a dead replica's jobs are taken over
+//! postgres_ca_file = "/etc/tim/pg-ca.pem"  # TIM_POSTGRES_CA_FILE: with ?sslmode=require, a private CA
 //!
 //! [emulator]                           # used only without [tencent]
 //! listen = "127.0.0.1:0"               # the emulator's own HTTP port (/emulator/stats, /emulator/inbox/USER)
@@ -184,6 +185,8 @@ pub struct ClusterSection {
     pub postgres_url: Option<String>,
     /// How long a replica's lease on a job lasts without renewal, in seconds.
     pub job_lease_secs: Option<f64>,
+    /// CA certificates (PEM) for PostgreSQL's certificate, with `sslmode=require`.
+    pub postgres_ca_file: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for ClusterSection {
@@ -194,6 +197,7 @@ impl std::fmt::Debug for ClusterSection {
             .field("replicas", &self.replicas)
             .field("postgres_url", &redact(&self.postgres_url))
             .field("job_lease_secs", &self.job_lease_secs)
+            .field("postgres_ca_file", &self.postgres_ca_file)
             .finish()
     }
 }
@@ -431,7 +435,8 @@ fn resolve_postgres(
     if !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
         return Err("[cluster] postgres_url must be a postgresql:// URL".to_owned());
     }
-    Ok(Some(crate::PostgresJobs { url, lease }))
+    let ca_file = var("TIM_POSTGRES_CA_FILE").map(PathBuf::from).or_else(|| cluster.postgres_ca_file.clone());
+    Ok(Some(crate::PostgresJobs { url, lease, ca_file }))
 }
 
 /// `[cluster]` with `TIM_REDIS_URL` and `TIM_REPLICAS`: the shared quota, if any.

@@ -56,12 +56,15 @@ pub struct PostgresJobs {
     pub url: String,
     /// How long a lease lasts without renewal.
     pub lease: Duration,
+    /// A PEM file of CA certificates the database's certificate may chain to (with `sslmode=require`), besides
+    /// the web PKI's roots.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl PostgresJobs {
     /// Jobs in the database at `url`, with the default lease.
     pub fn new(url: impl Into<String>) -> Self {
-        Self { url: url.into(), lease: DEFAULT_JOB_LEASE }
+        Self { url: url.into(), lease: DEFAULT_JOB_LEASE, ca_file: None }
     }
 
     /// The URL without its password, for logs.
@@ -72,7 +75,11 @@ impl PostgresJobs {
 
 impl std::fmt::Debug for PostgresJobs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PostgresJobs").field("url", &self.redacted_url()).field("lease", &self.lease).finish()
+        f.debug_struct("PostgresJobs")
+            .field("url", &self.redacted_url())
+            .field("lease", &self.lease)
+            .field("ca_file", &self.ca_file)
+            .finish()
     }
 }
 
@@ -153,7 +160,13 @@ impl Runner {
         shared: Shared,
         concurrency: usize,
     ) -> Result<Arc<Self>, crate::Error> {
-        let store = PgJobStore::connect(&config.url, POSTGRES_CONNECTIONS).await.map_err(|e| {
+        let ca = match &config.ca_file {
+            Some(path) => vec![tokio::fs::read(path).await.map_err(|e| {
+                crate::Error::Config(format!("cannot read the PostgreSQL CA file {}: {e}", path.display()))
+            })?],
+            None => Vec::new(),
+        };
+        let store = PgJobStore::connect(&config.url, POSTGRES_CONNECTIONS, &ca).await.map_err(|e| {
             crate::Error::Config(format!("the job queue in PostgreSQL at {}: {e}", config.redacted_url()))
         })?;
         let owner = owner_name();

@@ -160,16 +160,24 @@ impl InputWriter {
 }
 
 impl PgJobStore {
-    /// Connects to the database at `url` (`postgresql://user:password@host:port/database`, or key=value pairs)
-    /// with up to `connections` connections, and brings its schema up to date.
-    pub async fn connect(url: &str, connections: usize) -> Result<Self, Error> {
+    /// Connects to the database at `url` (`postgresql://user:password@host:port/database`) with up to
+    /// `connections` connections, and brings its schema up to date. With `sslmode=require` in the URL the
+    /// connection is TLS, the server's certificate verified (name included) against the web PKI's roots and the PEM
+    /// certificates of `extra_ca_pem`; otherwise it is plaintext (`prefer` is taken as `disable`: a connection
+    /// that may or may not be encrypted is never what a deployment means).
+    pub async fn connect(url: &str, connections: usize, extra_ca_pem: &[Vec<u8>]) -> Result<Self, Error> {
         let config: tokio_postgres::Config =
             url.parse().map_err(|e| Error::Store(format!("the PostgreSQL URL is not valid: {e}")))?;
-        let manager = Manager::from_config(
-            config,
-            tokio_postgres::NoTls,
-            ManagerConfig { recycling_method: RecyclingMethod::Fast },
-        );
+        let recycling = ManagerConfig { recycling_method: RecyclingMethod::Fast };
+        let manager = if config.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
+            let tls = tim_transport::config::tls_client_config(extra_ca_pem)
+                .map_err(|e| Error::Store(format!("PostgreSQL TLS: {e}")))?;
+            Manager::from_config(config, tokio_postgres_rustls::MakeRustlsConnect::new(tls), recycling)
+        } else {
+            let mut config = config;
+            config.ssl_mode(tokio_postgres::config::SslMode::Disable);
+            Manager::from_config(config, tokio_postgres::NoTls, recycling)
+        };
         let pool = Pool::builder(manager)
             .max_size(connections.max(2))
             .runtime(deadpool_postgres::Runtime::Tokio1)

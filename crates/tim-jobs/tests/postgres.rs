@@ -24,7 +24,7 @@ fn failure(user: &str, line: Option<u64>, status: Settled, code: Option<i64>) ->
 }
 
 async fn store(server: &PostgresServer) -> PgJobStore {
-    PgJobStore::connect(&server.url(), 4).await.expect("the store connects and migrates")
+    PgJobStore::connect(&server.url(), 4, &[]).await.expect("the store connects and migrates")
 }
 
 async fn job_with_input(store: &PgJobStore, input: &[u8]) -> tim_jobs::JobInfo {
@@ -179,4 +179,31 @@ async fn the_journal_gives_the_same_job_on_postgresql_as_on_the_embedded_store()
     pg_after = pg.cancel(pg_job.id, 40).await.unwrap();
     assert_eq!(local_after.state, pg_after.state);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// With `sslmode=require` the store speaks TLS and verifies the server's certificate against the given CA (its
+/// name included: here the address 127.0.0.1); without the CA, the same server is refused rather than trusted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_sslmode_require_the_store_speaks_tls_to_a_server_it_verifies() {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let server_key = KeyPair::generate().unwrap();
+    let server_cert =
+        CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap().signed_by(&server_key, &issuer).unwrap();
+    let Some(server) = PostgresServer::start_with_tls(&server_cert.pem(), &server_key.serialize_pem()) else { return };
+    let url = format!("{}?sslmode=require", server.url());
+
+    let store = PgJobStore::connect(&url, 2, &[ca.pem().into_bytes()]).await.expect("a verified TLS connection");
+    job_with_input(&store, b"tls\n").await;
+    let encrypted = server.psql("SELECT count(*) FROM pg_stat_ssl WHERE ssl");
+    assert!(encrypted.parse::<u32>().unwrap() >= 1, "the store's sessions are encrypted: {encrypted}");
+
+    let refused = PgJobStore::connect(&url, 2, &[]).await.expect_err("a server whose certificate nothing vouches for");
+    assert!(refused.to_string().contains("certificate"), "{refused}");
+    // Without sslmode=require the same server is spoken to in plaintext, as the URL says.
+    PgJobStore::connect(&server.url(), 2, &[]).await.expect("plaintext when the URL does not require TLS");
 }

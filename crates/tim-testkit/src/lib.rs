@@ -106,6 +106,16 @@ impl PostgresServer {
     /// Starts one on a free loopback port. `None` (after saying so) when PostgreSQL is missing and
     /// `TIM_TESTS_WITHOUT_SERVERS=1` allows skipping; a panic that says how to install it otherwise.
     pub fn start() -> Option<Self> {
+        Self::start_with(None)
+    }
+
+    /// Starts one that also accepts TLS connections with the server certificate `cert_pem` (a chain, leaf first)
+    /// and its key `key_pem`.
+    pub fn start_with_tls(cert_pem: &str, key_pem: &str) -> Option<Self> {
+        Self::start_with(Some((cert_pem, key_pem)))
+    }
+
+    fn start_with(tls: Option<(&str, &str)>) -> Option<Self> {
         let test = &test_name();
         let bin =
             postgres_bin().or_else(|| missing(test, "PostgreSQL (initdb, postgres)", "apt-get install postgresql"))?;
@@ -138,7 +148,23 @@ impl PostgresServer {
             .output()
             .unwrap_or_else(|error| panic!("{test}: initdb did not start: {error}"));
         assert!(initdb.status.success(), "{test}: initdb failed: {}", String::from_utf8_lossy(&initdb.stderr));
-        let child = command("postgres")
+        let mut server = command("postgres");
+        if let Some((cert, key)) = tls {
+            // The server refuses a key others may read; the files belong to whoever runs it.
+            use std::os::unix::fs::PermissionsExt as _;
+            let (cert_file, key_file) = (dir.join("server.crt"), dir.join("server.key"));
+            std::fs::write(&cert_file, cert).unwrap();
+            std::fs::write(&key_file, key).unwrap();
+            std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+            if as_root {
+                let status = Command::new("chown").arg("nobody").arg(&cert_file).arg(&key_file).status();
+                assert!(status.is_ok_and(|s| s.success()), "{test}: cannot hand the TLS files to nobody");
+            }
+            server.args(["-c", "ssl=on"]);
+            server.arg("-c").arg(format!("ssl_cert_file={}", cert_file.display()));
+            server.arg("-c").arg(format!("ssl_key_file={}", key_file.display()));
+        }
+        let child = server
             .arg("-D")
             .arg(&data)
             .arg("-k")
@@ -182,6 +208,8 @@ impl PostgresServer {
     pub fn psql(&self, sql: &str) -> String {
         let bin = postgres_bin().expect("PostgreSQL is installed");
         let output = Command::new(bin.join("psql"))
+            // Its own session in plaintext, so that it never counts among the encrypted ones a test looks for.
+            .env("PGSSLMODE", "disable")
             .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", "-d", "postgres"])
             .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])
             .stdin(Stdio::null())

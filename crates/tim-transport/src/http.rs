@@ -8,7 +8,6 @@ use http_body_util::BodyExt;
 use hyper_util::client::legacy::Client as PoolClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
-use std::sync::Arc;
 use std::time::Duration;
 
 type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
@@ -42,26 +41,7 @@ impl std::fmt::Debug for HttpClient {
 impl HttpClient {
     /// Builds the pool. Fails when a configured CA certificate cannot be read.
     pub(crate) fn new(config: &ClientConfig) -> Result<Self, String> {
-        let mut roots = rustls::RootCertStore::empty();
-        roots.extend(webpki_roots_owned());
-        for (i, pem) in config.extra_ca_pem.iter().enumerate() {
-            let mut reader = std::io::BufReader::new(pem.as_slice());
-            let mut found = 0;
-            for certificate in rustls_pemfile::certs(&mut reader) {
-                let certificate = certificate.map_err(|e| format!("extra CA certificate {i} is not valid PEM: {e}"))?;
-                roots.add(certificate).map_err(|e| format!("extra CA certificate {i} is refused: {e}"))?;
-                found += 1;
-            }
-            if found == 0 {
-                return Err(format!("extra CA certificate {i} holds no PEM certificate"));
-            }
-        }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| format!("cannot set up TLS: {e}"))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
+        let tls = crate::config::tls_client_config(&config.extra_ca_pem)?;
 
         let mut http = HttpConnector::new();
         http.enforce_http(false);
@@ -123,8 +103,4 @@ fn describe(error: &hyper_util::client::legacy::Error) -> String {
         source = cause.source();
     }
     text
-}
-
-fn webpki_roots_owned() -> impl Iterator<Item = rustls::pki_types::TrustAnchor<'static>> {
-    webpki_roots::TLS_SERVER_ROOTS.iter().cloned()
 }

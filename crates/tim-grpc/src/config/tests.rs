@@ -154,6 +154,11 @@ fn jobs_go_to_postgresql_when_a_url_is_given_with_a_lease_of_the_configured_leng
     let from_env =
         resolve("", &[("TIM_POSTGRES_URL", "postgres://127.0.0.1:5432/tim"), ("TIM_JOB_LEASE_SECS", "2.5")]).unwrap();
     assert_eq!(from_env.postgres.map(|jobs| jobs.lease), Some(std::time::Duration::from_millis(2500)));
+    let with_ca = resolve(
+        "[cluster]\npostgres_url = \"postgres://h/tim?sslmode=require\"",
+        &[("TIM_POSTGRES_CA_FILE", "/ca.pem")],
+    );
+    assert_eq!(with_ca.unwrap().postgres.and_then(|jobs| jobs.ca_file), Some(PathBuf::from("/ca.pem")));
     let short = resolve("[cluster]\npostgres_url = \"postgres://h/tim\"\njob_lease_secs = 0.1", &[]).unwrap_err();
     assert!(short.contains("between 1 and 3600"), "{short}");
     let not_a_url = resolve("[cluster]\npostgres_url = \"host=h dbname=tim\"", &[]).unwrap_err();
