@@ -5,7 +5,8 @@
 //! blocks in PostgreSQL), so from the answer on the job depends on nothing in memory. Each job runs in a task of
 //! its own: it waits for its start time, then runs the fan-out engine with the job's journal over its input,
 //! resuming where an earlier run stopped. A run that fails leaves the job stopped with its reason (resuming runs it
-//! again). A job has at most one runner at a time, so two engines never send one job:
+//! again), except a run on PostgreSQL broken off because the database could not be used: the job stays running
+//! and is claimed again. A job has at most one runner at a time, so two engines never send one job:
 //!
 //! - on the embedded store, the store's file lock keeps other processes out, and this process starts one runner
 //!   per job; every job that was running resumes when the gateway starts;
@@ -126,6 +127,15 @@ enum Ended {
     Done,
     /// Another replica holds the job now: this one records nothing more of it.
     TakenOver,
+}
+
+/// Why a run ended before its job did.
+enum RunError {
+    /// The job itself cannot go on (its input cannot be read, its journal cannot be written to the local disk):
+    /// it stops with this reason until it is resumed.
+    Stop(String),
+    /// PostgreSQL could not be used: the job stays running, for a later claim.
+    Unavailable(String),
 }
 
 /// A name for this process among the replicas: host, process and a random part.
@@ -260,7 +270,18 @@ impl Runner {
             let ended = match ended {
                 _ if lost.load(Ordering::SeqCst) => Ended::TakenOver,
                 Ok(ended) => ended,
-                Err(why) => {
+                Err(RunError::Unavailable(why)) => {
+                    // The database failed, not the job: the lease is given up after a pause (so that a failure
+                    // that lasts does not turn into a loop of claims), and whichever replica claims it next runs it.
+                    tracing::warn!(job = id, "the job's run broke off while its store could not be used: {why}");
+                    self.shared.metrics.store_interrupted();
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        () = cancel.cancelled() => {}
+                    }
+                    Ended::Done
+                }
+                Err(RunError::Stop(why)) => {
                     // Said in the job itself, so that its callers see it and a watch ends; resuming runs it again.
                     tracing::error!(job = id, "the job stopped: {why}");
                     if let Err(error) = self.stop_with(id, &why).await {
@@ -357,8 +378,8 @@ impl Runner {
         cancel: &CancelHandle,
         lease: Option<&(Lease, Fence)>,
         lost: &AtomicBool,
-    ) -> Result<Ended, String> {
-        let job = self.job(id).await.map_err(|e| e.to_string())?;
+    ) -> Result<Ended, RunError> {
+        let job = self.job(id).await.map_err(|e| self.failure(e))?;
         if job.state != JobState::Running {
             return Ok(Ended::Done);
         }
@@ -369,26 +390,29 @@ impl Runner {
                 () = cancel.cancelled() => return Ok(Ended::Done),
             }
         }
-        let message = job.spec.batch_message().map_err(|e| e.to_string())?;
+        let message = job.spec.batch_message().map_err(|e| RunError::Stop(e.to_string()))?;
         let concurrency = job.concurrency.map_or(self.concurrency, |n| n as usize);
         let options = FanoutOptions { concurrency, ..FanoutOptions::default() };
-        let mut fanout = Fanout::new(self.shared.client.clone(), &message, options).map_err(|e| e.to_string())?;
+        let mut fanout =
+            Fanout::new(self.shared.client.clone(), &message, options).map_err(|e| RunError::Stop(e.to_string()))?;
         let (resume, journal, input): (Resume, JobJournal, Input) = match (&self.store, lease) {
             (Store::Local { store, .. }, _) => {
-                let resume = store.resume(id).map_err(|e| e.to_string())?;
-                let journal = store.journal(id).map_err(|e| e.to_string())?;
+                let resume = store.resume(id).map_err(|e| self.failure(e))?;
+                let journal = store.journal(id).map_err(|e| self.failure(e))?;
                 let path = PathBuf::from(&job.spec.source.path);
                 let file = tokio::fs::File::open(&path)
                     .await
-                    .map_err(|error| format!("cannot open {}: {error}", path.display()));
+                    .map_err(|error| RunError::Stop(format!("cannot open {}: {error}", path.display())));
                 (resume, journal, file.map(|file| Box::new(file) as Input)?)
             }
             (Store::Postgres { store, .. }, Some((lease, fence))) => {
-                let resume = store.resume(lease).await.map_err(|e| e.to_string())?;
+                let resume = store.resume(lease).await.map_err(|e| self.failure(e))?;
                 fanout.fence(fence.clone());
                 (resume, store.journal(lease), Box::new(store.input(id)) as Input)
             }
-            (Store::Postgres { .. }, None) => return Err("a job in PostgreSQL runs only under a lease".to_owned()),
+            (Store::Postgres { .. }, None) => {
+                return Err(RunError::Stop("a job in PostgreSQL runs only under a lease".to_owned()));
+            }
         };
         fanout.journal(Arc::new(journal.clone()), resume);
         // This run stops when the job's cancel handle is used.
@@ -407,16 +431,18 @@ impl Runner {
         let report = fanout.run(lines).await;
         tracing::info!(job = id, delivered = report.delivered, cancelled = report.cancelled, "job run ended");
         let result = match read_error.lock().unwrap_or_else(PoisonError::into_inner).take() {
-            Some(error) => Err(error),
+            // Stored input fails to read only when the database does.
+            Some(error) if lease.is_some() => Err(RunError::Unavailable(error)),
+            Some(error) => Err(RunError::Stop(error)),
             None => Ok(()),
         };
         relay.abort();
         match journal.finish().await {
             Err(tim_jobs::Error::LeaseLost(_)) => return Ok(Ended::TakenOver),
             _ if lost.load(Ordering::SeqCst) => return Ok(Ended::TakenOver),
-            other => other.map_err(|e| e.to_string())?,
+            other => other.map_err(|e| self.failure(e))?,
         }
-        self.finish_if_complete(id).await.map_err(|e| e.to_string())?;
+        self.finish_if_complete(id).await.map_err(|e| self.failure(e))?;
         result.map(|()| Ended::Done)
     }
 
@@ -441,6 +467,16 @@ impl Runner {
         };
         if tokio::time::timeout(deadline, idle).await.is_err() {
             tracing::warn!("job runs did not stop in time; their journals hold what they did");
+        }
+    }
+
+    /// What a store error means for the run: the database failing does not stop a job in PostgreSQL.
+    fn failure(&self, error: tim_jobs::Error) -> RunError {
+        match (&self.store, &error) {
+            (Store::Postgres { .. }, tim_jobs::Error::Store(_) | tim_jobs::Error::Stopped(_)) => {
+                RunError::Unavailable(error.to_string())
+            }
+            _ => RunError::Stop(error.to_string()),
         }
     }
 

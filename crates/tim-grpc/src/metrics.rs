@@ -14,6 +14,7 @@
 //! | `tim_jobs_running` | durable jobs this replica is running |
 //! | `tim_jobs_leases_total{how}` | leases on jobs in PostgreSQL this replica took: `claimed` (nobody held the job), `taken_over` (its holder's lease had ended) |
 //! | `tim_jobs_leases_lost_total` | runs stopped because another replica took their job over (this replica's lease ended) |
+//! | `tim_jobs_store_interruptions_total` | runs broken off because PostgreSQL could not be used (their jobs stay running, for a later claim) |
 
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
@@ -57,6 +58,7 @@ pub struct Metrics {
     jobs_running: Gauge,
     leases: Family<HowLabels, Counter>,
     leases_lost: Counter,
+    store_interruptions: Counter,
 }
 
 /// How a lease was taken.
@@ -142,6 +144,12 @@ impl Metrics {
             "Job runs stopped because another replica took the job over",
             leases_lost.clone(),
         );
+        let store_interruptions = Counter::default();
+        registry.register(
+            "tim_jobs_store_interruptions",
+            "Job runs broken off because PostgreSQL could not be used (the jobs stay running)",
+            store_interruptions.clone(),
+        );
         registry.register_collector(Box::new(TransportCollector(client.clone())));
         Self {
             registry,
@@ -153,7 +161,13 @@ impl Metrics {
             jobs_running,
             leases,
             leases_lost,
+            store_interruptions,
         }
+    }
+
+    /// A run broke off because its store could not be used.
+    pub(crate) fn store_interrupted(&self) {
+        self.store_interruptions.inc();
     }
 
     /// A job run started here (`true`) or ended (`false`).

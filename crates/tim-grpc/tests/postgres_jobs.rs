@@ -59,16 +59,11 @@ async fn replica(
     (JobServiceClient::new(channel), metrics)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_job_in_postgresql_is_seen_paused_resumed_and_watched_through_any_replica() {
-    let Some(postgres) = PostgresServer::start() else { return };
-    let running = emulator().await;
-    let (mut a, metrics_a) = replica(&running, &postgres).await;
-    let (mut b, metrics_b) = replica(&running, &postgres).await;
-
-    let lines: String = (0..RECIPIENTS).map(|i| format!("p{i:05}\n")).collect();
+/// Submits a job of `text` to the users `{prefix}00000` to `{prefix}02999`, streamed in.
+async fn submit(jobs: &mut JobServiceClient<Channel>, prefix: &str, text: &str) -> pb::Job {
+    let lines: String = (0..RECIPIENTS).map(|i| format!("{prefix}{i:05}\n")).collect();
     let start = pb::JobStart {
-        message: Some(pb::BatchSendMsgRequest { msg_body: vec![pb::MsgElement::text("shared")], ..Default::default() }),
+        message: Some(pb::BatchSendMsgRequest { msg_body: vec![pb::MsgElement::text(text)], ..Default::default() }),
         ..Default::default()
     };
     let submitted = futures_util::stream::iter([
@@ -77,7 +72,17 @@ async fn a_job_in_postgresql_is_seen_paused_resumed_and_watched_through_any_repl
             kind: Some(pb::submit_job_request::Kind::Recipients(pb::RecipientBatch { lines, user_ids: Vec::new() })),
         },
     ]);
-    let job = a.submit_job(authed(submitted)).await.unwrap().into_inner();
+    jobs.submit_job(authed(submitted)).await.unwrap().into_inner()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_in_postgresql_is_seen_paused_resumed_and_watched_through_any_replica() {
+    let Some(postgres) = PostgresServer::start() else { return };
+    let running = emulator().await;
+    let (mut a, metrics_a) = replica(&running, &postgres).await;
+    let (mut b, metrics_b) = replica(&running, &postgres).await;
+
+    let job = submit(&mut a, "p", "shared").await;
     // The other replica knows the job at once: it is in the database, not in the replica that took it.
     let seen = b.get_job(authed(pb::JobRef { id: job.id })).await.unwrap().into_inner();
     assert_eq!((seen.id, seen.state), (job.id, pb::JobState::Running as i32));
@@ -117,5 +122,37 @@ async fn a_job_in_postgresql_is_seen_paused_resumed_and_watched_through_any_repl
             .unwrap_or(0.0)
     };
     assert_eq!(claimed(&metrics_a) + claimed(&metrics_b), 2.0, "{}\n{}", metrics_a.render(), metrics_b.render());
+    running.shutdown().await;
+}
+
+/// PostgreSQL killed in the middle of a job and started again: the run breaks off (nothing is sent that the
+/// database did not record first), the job stays running instead of stopping, and it finishes by itself once the
+/// database is back, every recipient holding the message once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_outlives_postgresql_going_down_and_finishes_once_it_is_back() {
+    let Some(mut postgres) = PostgresServer::start() else { return };
+    let running = emulator().await;
+    let (mut jobs, metrics) = replica(&running, &postgres).await;
+    let job = submit(&mut jobs, "d", "outage").await;
+    while running.stats().stored.c2c < 500 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    postgres.kill();
+    // The explicit signal that the run broke off for the outage, and took it for one (not for the job's failure).
+    let interrupted =
+        |metrics: &Metrics| metrics.render().lines().any(|line| line == "tim_jobs_store_interruptions_total 1");
+    while !interrupted(&metrics) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    postgres.restart();
+
+    let finished = common::watch_to_end(&mut jobs, TOKEN, job.id).await;
+    assert_eq!(finished.state, pb::JobState::Finished as i32, "{finished:?}");
+    assert!(finished.error.is_empty(), "the outage never stopped the job: {finished:?}");
+    assert_eq!((finished.delivered, finished.failed, finished.outcome_unknown), (RECIPIENTS as u64, 0, 0));
+    let emulator = running.emulator();
+    for i in 0..RECIPIENTS {
+        assert_eq!(emulator.inbox_len(&format!("d{i:05}")), Some(1), "d{i:05} holds the message once");
+    }
     running.shutdown().await;
 }

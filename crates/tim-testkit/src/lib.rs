@@ -100,6 +100,10 @@ impl RedisServer {
 pub struct PostgresServer {
     process: Process,
     port: u16,
+    bin: PathBuf,
+    as_root: bool,
+    /// The server's own options (TLS), given again at a restart.
+    options: Vec<String>,
 }
 
 impl PostgresServer {
@@ -115,6 +119,21 @@ impl PostgresServer {
         Self::start_with(Some((cert_pem, key_pem)))
     }
 
+    /// A command running `program` of the installation, as `nobody` when the tests run as root.
+    fn command(bin: &Path, as_root: bool, program: &str) -> Command {
+        let mut command = if as_root {
+            // setpriv executes the program in its own process (runuser would stay its parent), so the child
+            // killed is the server itself.
+            let mut command = Command::new("setpriv");
+            command.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"]).arg(bin.join(program));
+            command
+        } else {
+            Command::new(bin.join(program))
+        };
+        command.stdin(Stdio::null());
+        command
+    }
+
     fn start_with(tls: Option<(&str, &str)>) -> Option<Self> {
         let test = &test_name();
         let bin =
@@ -127,20 +146,7 @@ impl PostgresServer {
             let status = Command::new("chown").args(["-R", "nobody"]).arg(&dir).status();
             assert!(status.is_ok_and(|s| s.success()), "{test}: cannot hand {} to nobody", dir.display());
         }
-        let command = |program: &str| {
-            let mut command = if as_root {
-                // setpriv executes the program in its own process (runuser would stay its parent), so the child
-                // killed is the server itself.
-                let mut command = Command::new("setpriv");
-                command.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"]).arg(bin.join(program));
-                command
-            } else {
-                Command::new(bin.join(program))
-            };
-            command.stdin(Stdio::null());
-            command
-        };
-        let initdb = command("initdb")
+        let initdb = Self::command(&bin, as_root, "initdb")
             .arg("-D")
             .arg(&data)
             .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
@@ -148,7 +154,7 @@ impl PostgresServer {
             .output()
             .unwrap_or_else(|error| panic!("{test}: initdb did not start: {error}"));
         assert!(initdb.status.success(), "{test}: initdb failed: {}", String::from_utf8_lossy(&initdb.stderr));
-        let mut server = command("postgres");
+        let mut options = Vec::new();
         if let Some((cert, key)) = tls {
             // The server refuses a key others may read; the files belong to whoever runs it.
             use std::os::unix::fs::PermissionsExt as _;
@@ -160,37 +166,72 @@ impl PostgresServer {
                 let status = Command::new("chown").arg("nobody").arg(&cert_file).arg(&key_file).status();
                 assert!(status.is_ok_and(|s| s.success()), "{test}: cannot hand the TLS files to nobody");
             }
-            server.args(["-c", "ssl=on"]);
-            server.arg("-c").arg(format!("ssl_cert_file={}", cert_file.display()));
-            server.arg("-c").arg(format!("ssl_key_file={}", key_file.display()));
+            options.extend(["-c".to_owned(), "ssl=on".to_owned()]);
+            options.extend(["-c".to_owned(), format!("ssl_cert_file={}", cert_file.display())]);
+            options.extend(["-c".to_owned(), format!("ssl_key_file={}", key_file.display())]);
         }
-        let child = server
+        let child = Self::spawn(test, &bin, as_root, &dir, port, &options);
+        let server = Self { process: Process { child, dir }, port, bin, as_root, options };
+        server.wait_until_ready(test);
+        Some(server)
+    }
+
+    fn spawn(test: &str, bin: &Path, as_root: bool, dir: &Path, port: u16, options: &[String]) -> Child {
+        Self::command(bin, as_root, "postgres")
+            .args(options)
             .arg("-D")
-            .arg(&data)
+            .arg(dir.join("data"))
             .arg("-k")
-            .arg(&dir)
+            .arg(dir)
             .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-c", "fsync=off", "-c", "full_page_writes=off"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|error| panic!("{test}: postgres did not start: {error}"));
-        let server = Self { process: Process { child, dir }, port };
-        wait_for(test, "postgres", server.address());
-        // Listening comes before accepting sessions ("the database system is starting up"): wait for those too.
-        let ready = bin.join("pg_isready");
+            .unwrap_or_else(|error| panic!("{test}: postgres did not start: {error}"))
+    }
+
+    /// Waits until it listens, then until it accepts sessions (listening comes first: "the database system is
+    /// starting up").
+    fn wait_until_ready(&self, test: &str) {
+        wait_for(test, "postgres", self.address());
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         loop {
-            let status = Command::new(&ready)
-                .args(["-q", "-h", "127.0.0.1", "-p", &port.to_string(), "-U", "postgres"])
+            let status = Command::new(self.bin.join("pg_isready"))
+                .args(["-q", "-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres"])
                 .status()
                 .unwrap_or_else(|error| panic!("{test}: pg_isready cannot run: {error}"));
             if status.success() {
-                break;
+                return;
             }
             assert!(std::time::Instant::now() < deadline, "{test}: postgres did not accept sessions in 30 s");
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
-        Some(server)
+    }
+
+    /// Starts the server again on the same port with the same data (it recovers what was committed), after
+    /// [`PostgresServer::kill`].
+    pub fn restart(&mut self) {
+        let test = &test_name();
+        self.kill();
+        // The killed server's sessions outlive it for a moment (they notice it is gone and exit); until they have,
+        // a new server refuses to start on the same data. Start it again until it stays up.
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            self.process.child =
+                Self::spawn(test, &self.bin, self.as_root, &self.process.dir, self.port, &self.options);
+            while TcpStream::connect_timeout(&self.address(), Duration::from_millis(100)).is_err() {
+                if self.process.child.try_wait().ok().flatten().is_some() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            if self.process.child.try_wait().ok().flatten().is_none() {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{test}: postgres did not start again");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        self.wait_until_ready(test);
     }
 
     /// `postgres://postgres@127.0.0.1:PORT/postgres`.
@@ -206,8 +247,7 @@ impl PostgresServer {
     /// Runs one SQL statement with `psql` (from the same installation) and returns what it printed, unaligned and
     /// without headers.
     pub fn psql(&self, sql: &str) -> String {
-        let bin = postgres_bin().expect("PostgreSQL is installed");
-        let output = Command::new(bin.join("psql"))
+        let output = Command::new(self.bin.join("psql"))
             // Its own session in plaintext, so that it never counts among the encrypted ones a test looks for.
             .env("PGSSLMODE", "disable")
             .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", "-d", "postgres"])
