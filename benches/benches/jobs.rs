@@ -3,6 +3,9 @@
 //! `journaled_fanout_vs_in_memory` (target >= 0.8). Facts: the journal's bytes per recipient, and (with `--bench`
 //! only) the time to resume a 10,000,000-recipient job stopped at half: opening the store, reading its state
 //! back and re-reading the first half of the file for the duplicate set, until the first new chunk is sent.
+//!
+//! The same fan-out journaled to PostgreSQL (the store several replicas share; a server started here on loopback,
+//! with fsync off, so its figure leaves out a real server's disk): ratio `postgres_journaled_fanout_vs_in_memory`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use futures_util::stream;
@@ -40,6 +43,25 @@ fn scratch(name: &str) -> std::path::PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("a data folder");
     dir
+}
+
+/// One run of `inputs` journaled to a new job of the PostgreSQL `store`, under its lease.
+async fn journaled_postgres(client: &Client, store: &tim_jobs::PgJobStore, inputs: &[String]) -> u64 {
+    let upload = store.upload().await.expect("an input");
+    let (input, source) = upload.finish().await.expect("an input");
+    let spec = JobSpec { message: serde_json::to_value(message()).expect("encodes"), source };
+    let job = store.create_with(spec, input, 0, None, None).await.expect("a job");
+    let lease = store.claim("bench", Duration::from_secs(600)).await.expect("a claim").expect("the job");
+    assert_eq!(lease.job, job.id);
+    let journal = store.journal(&lease);
+    let options = FanoutOptions { concurrency: CONCURRENCY, ..FanoutOptions::default() };
+    let mut fanout = Fanout::new(client.clone(), &message(), options).expect("a valid message");
+    fanout.journal(Arc::new(journal.clone()), store.resume(&lease).await.expect("a resume"));
+    let report = fanout.run(stream::iter(inputs.iter())).await;
+    journal.finish().await.expect("committed");
+    store.finish_if_complete(job.id, 0).await.expect("finished");
+    store.release(&lease).await.expect("released");
+    report.delivered
 }
 
 /// One journaled run of `inputs` into a new job of `store`.
@@ -96,6 +118,17 @@ fn fanout(c: &mut Criterion) {
             })
         })
     });
+    if let Some(postgres) = tim_testkit::PostgresServer::start() {
+        let store =
+            runtime.block_on(tim_jobs::PgJobStore::connect(&postgres.url(), 8, &[])).expect("the PostgreSQL job store");
+        group.bench_function("journaled_postgres", |b| {
+            b.iter(|| {
+                runtime.block_on(async {
+                    assert_eq!(journaled_postgres(&client, &store, &inputs).await as usize, RECIPIENTS);
+                })
+            })
+        });
+    }
     group.finish();
 }
 

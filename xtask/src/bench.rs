@@ -34,6 +34,12 @@ const RATIOS: &[Ratio] = &[
         meaning: "recipients/s of a 1,000,000-recipient fan-out journaled to the job store (fsynced before each chunk leaves) relative to the same fan-out in memory (target >= 0.8)",
     },
     Ratio {
+        name: "postgres_journaled_fanout_vs_in_memory",
+        subject: "jobs/fanout_1m/journaled_postgres",
+        baseline: "jobs/fanout_1m/in_memory",
+        meaning: "recipients/s of the same fan-out journaled to PostgreSQL (the job store replicas share; loopback, fsync off) relative to the fan-out in memory",
+    },
+    Ratio {
         name: "fanout_engine_vs_raw_hyper",
         subject: "transport/fanout_100k/engine",
         baseline: "transport/fanout_100k/raw_hyper",
