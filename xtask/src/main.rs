@@ -2,14 +2,15 @@
 //!
 //! - `ci`: exactly what CI runs: format check, clippy with warnings denied, the servers the cluster tests start
 //!   (Redis, from Debian's packages when missing: `servers.rs`), every test (doc tests included),
-//!   `cargo deny check bans licenses sources`, the dependency-direction check, and the Python gRPC client's smoke
-//!   test against a real `tim serve` (`polyglot.rs`).
+//!   the documentation with warnings denied, every program of `examples/`, the build with the declared
+//!   `rust-version` (`library.rs`), `cargo deny check bans licenses sources`, the dependency-direction check, and
+//!   the Python gRPC client's smoke test against a real `tim serve` (`polyglot.rs`).
 //! - `bench [FILTER]`: runs the criterion benches, then writes their figures and ratios to
 //!   `target/bench-summary.json` and prints them as a table.
 //! - `release`: builds `tim` in release mode and assembles `<target>/dist/tim-<version>-<host>/` (binary,
 //!   descriptor set, protos, README, SHA256SUMS) and its `.tar.gz` (`release.rs`).
 //!
-//! `deps` and `polyglot` run one step of `ci` alone.
+//! `deps`, `polyglot`, `docs`, `examples` and `msrv` run one step of `ci` alone.
 //!
 //! The tasks shell out to `cargo` and print every command before running it.
 
@@ -18,6 +19,7 @@
 mod bench;
 mod binary;
 mod deps;
+mod library;
 mod polyglot;
 mod release;
 mod servers;
@@ -32,9 +34,12 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("deps") => deps::check(),
         Some("polyglot") => polyglot::check(),
+        Some("docs") => library::docs(),
+        Some("examples") => library::examples(),
+        Some("msrv") => library::msrv(),
         Some("release") => release::run(),
         _ => {
-            eprintln!("usage: cargo xtask <ci | bench [FILTER] | deps | polyglot | release>");
+            eprintln!("usage: cargo xtask <ci | bench [FILTER] | deps | polyglot | docs | examples | msrv | release>");
             return ExitCode::from(2);
         }
     };
@@ -56,6 +61,9 @@ fn ci() -> Result<(), String> {
     // so a broken bench fails CI without timing anything.
     run(cargo().args(["test", "--workspace", "--all-targets", "--locked"]))?;
     run(cargo().args(["test", "--workspace", "--doc", "--locked"]))?;
+    library::docs()?;
+    library::examples()?;
+    library::msrv()?;
     deny()?;
     deps::check()?;
     // After the Rust tests: a real Python gRPC client against the real gateway.

@@ -1,4 +1,4 @@
-//! Caller authentication and the per-caller concurrency limit, as a tower layer in front of every service.
+//! Caller authentication and the per-caller concurrency limit, as a tower layer in front of every tim service.
 //!
 //! The gateway holds the app's secret key, so every call but gRPC health must carry
 //! `authorization: Bearer TOKEN` with a token from the configuration. Tokens are kept only as SHA-256 digests and
@@ -118,6 +118,11 @@ pub(crate) struct Auth<S> {
     inner: S,
     callers: Arc<Callers>,
     metrics: Arc<Metrics>,
+}
+
+/// A service behind the layer keeps its gRPC name, so it can be routed like the service itself.
+impl<S: tonic::server::NamedService> tonic::server::NamedService for Auth<S> {
+    const NAME: &'static str = S::NAME;
 }
 
 type BoxFuture<T> = Pin<Box<dyn std::future::Future<Output = T> + Send>>;

@@ -20,8 +20,8 @@ mod service;
 pub use auth::Caller;
 pub use error::Error;
 pub use gateway::{
-    DEFAULT_MAX_CONCURRENT_PER_CALLER, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_SHUTDOWN_GRACE, Gateway, GatewayOptions,
-    ShutdownReport, TlsPem,
+    DEFAULT_MAX_CONCURRENT_PER_CALLER, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_SHUTDOWN_GRACE, EmbeddedGateway, Gateway,
+    GatewayOptions, ShutdownReport, TlsPem,
 };
 pub use jobs::{DEFAULT_JOB_LEASE, PostgresJobs};
 pub use metrics::{METRICS_HEADER_TIMEOUT, Metrics, serve_metrics};

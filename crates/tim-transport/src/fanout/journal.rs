@@ -54,7 +54,7 @@ pub trait Journal: std::fmt::Debug + Send + Sync + 'static {
     /// is sent only then. An error means it is not sent.
     fn sending(&self, chunk: &StoredChunk, covered: u64, at_ms: i64) -> BoxFuture<'static, Result<(), Error>>;
 
-    /// An input line settled without being sent (invalid or a duplicate); `covered` as for [`Journal::planned`].
+    /// An input line settled without being sent (invalid or a duplicate); `covered` as for [`Journal::sending`].
     fn entry(&self, failure: &Failure, covered: u64);
 
     /// What became of a chunk's recipients. The chunk is settled; it is never sent or resolved again.
