@@ -80,6 +80,11 @@
 //! # Faults and quotas
 //!
 //! See [`FaultConfig`] for the fault kinds and the `--faults` spec syntax, and [`QuotaConfig`] for quotas.
+//!
+//! # Feature flags and stability
+//!
+//! No feature flags. The emulator is for development and tests: its builder and inspection methods are its API,
+//! and what it emulates grows with the typed commands (a command it does not emulate answers 60009 naming itself).
 
 mod api;
 mod auth;

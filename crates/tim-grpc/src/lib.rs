@@ -6,6 +6,41 @@
 //! authenticate with bearer tokens (`auth`); gRPC health and reflection are served beside; failures become gRPC
 //! statuses in one place (`error`); protobuf and `tim-model` meet in one module (`convert`).
 //! This is the only crate that knows `tonic::Status`.
+//!
+//! Two ways to run it: [`Gateway::serve`] on a listener of its own (health, reflection and TLS included, as
+//! `tim serve` does), or [`Gateway::embed`] to add its services to a tonic server of one's own:
+//!
+//! ```
+//! use tim_grpc::{Caller, Gateway, GatewayOptions};
+//! use tim_sig::SecretKey;
+//! use tim_transport::{Client, ClientConfig, Endpoint};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = ClientConfig::new(Endpoint::BaseUrl("http://127.0.0.1:8080".into()));
+//! let client = Client::new(1_400_000_000, "administrator", SecretKey::new("console-secret")?, config)?;
+//! let mut options = GatewayOptions::new(vec![Caller::with_token("billing", "a-long-random-token")]);
+//! options.max_concurrent_per_caller = 64;
+//! let embedded = Gateway::new(client, options)?.embed().await?;
+//! let router = tonic::transport::Server::builder().add_routes(embedded.routes());
+//! # drop(router);
+//! # embedded.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! `examples/embedded_gateway.rs` runs it end to end, with a client calling through it.
+//!
+//! # Feature flags
+//!
+//! None of its own; jobs in PostgreSQL come with `tim-jobs`' default `postgres` feature.
+//!
+//! # Stability
+//!
+//! The gRPC API (`proto/tim/v1`) is the stable surface: field numbers and names of existing messages do not
+//! change. In Rust, [`Gateway`], [`EmbeddedGateway`], [`GatewayOptions`], [`Caller`], [`Metrics`] and
+//! [`config`] are the crate's API; [`pb`] is generated from the protos and follows them; [`Error`] is
+//! `#[non_exhaustive]`.
 
 pub mod auth;
 pub mod config;

@@ -77,17 +77,12 @@ async fn setup(
     setup_with_quotas(faults, auto_create, QuotaConfig::disabled(), configure).await
 }
 
-/// Like `setup`, with the emulator enforcing `quotas`.
-async fn setup_with_quotas(
-    faults: FaultConfig,
-    auto_create: bool,
-    quotas: QuotaConfig,
-    configure: impl FnOnce(&mut ClientConfig, &mut GatewayOptions),
-) -> Setup {
-    // The emulator's clock follows tokio's, so a test on the paused clock sees its quota windows move with it.
+/// An emulator on loopback. Its clock follows tokio's, so a test on the paused clock sees its quota windows move
+/// with it.
+async fn start_emulator(faults: FaultConfig, auto_create: bool, quotas: QuotaConfig) -> RunningEmulator {
     let (origin, base) = (tokio::time::Instant::now(), system_clock());
     let clock = move || base + origin.elapsed().as_secs();
-    let emulator = Emulator::builder(SDKAPPID, SecretKey::new(KEY).unwrap(), clock)
+    Emulator::builder(SDKAPPID, SecretKey::new(KEY).unwrap(), clock)
         .auto_create_accounts(auto_create)
         .faults(faults)
         .seed(5)
@@ -95,7 +90,17 @@ async fn setup_with_quotas(
         .build()
         .unwrap()
         .serve(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap())
-        .unwrap();
+        .unwrap()
+}
+
+/// Like `setup`, with the emulator enforcing `quotas`.
+async fn setup_with_quotas(
+    faults: FaultConfig,
+    auto_create: bool,
+    quotas: QuotaConfig,
+    configure: impl FnOnce(&mut ClientConfig, &mut GatewayOptions),
+) -> Setup {
+    let emulator = start_emulator(faults, auto_create, quotas).await;
     let mut config = ClientConfig::new(Endpoint::BaseUrl(emulator.base_url()));
     config.pacing = false;
     let mut options = options();
@@ -414,6 +419,53 @@ async fn callers_without_a_valid_token_reach_nothing_but_health() {
     }
     setup.stop.send(()).unwrap();
     setup.served.await.unwrap();
+}
+
+#[tokio::test]
+async fn the_gateway_embedded_in_a_server_of_ones_own_guards_its_services_and_no_others() {
+    let emulator = start_emulator(FaultConfig::none(), true, QuotaConfig::disabled()).await;
+    let config = ClientConfig::new(Endpoint::BaseUrl(emulator.base_url()));
+    let client = Client::new(SDKAPPID, "administrator", SecretKey::new(KEY).unwrap(), config).unwrap();
+    let embedded = Gateway::new(client, options()).unwrap().embed().await.unwrap();
+
+    // The service's own server: tim's routes beside a service of its own (health stands in for it).
+    let (_reporter, own) = tonic_health::server::health_reporter();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_routes(embedded.routes())
+            .add_service(own)
+            .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(listener), async {
+                let _ = stopped.await;
+            }),
+    );
+    let channel =
+        tonic::transport::Endpoint::from_shared(format!("http://{address}")).unwrap().connect().await.unwrap();
+
+    let mut messages = pb::message_service_client::MessageServiceClient::new(channel.clone());
+    let request = || pb::SendMsgRequest { to_account: "alice".into(), msg_body: text("hi"), ..Default::default() };
+    let refused = messages.send_msg(Request::new(request())).await.unwrap_err();
+    assert_eq!(refused.code(), Code::Unauthenticated);
+    assert_eq!(emulator.emulator().inbox_len("alice"), None, "nothing reached the service");
+    let sent = messages.send_msg(authed(request())).await.unwrap().into_inner();
+    assert!(sent.msg_key.is_some());
+    assert_eq!(emulator.emulator().inbox_len("alice"), Some(1));
+    // Without a data directory, jobs are refused as by a served gateway.
+    let mut jobs = pb::job_service_client::JobServiceClient::new(channel.clone());
+    let no_jobs = jobs.list_jobs(authed(pb::ListJobsRequest::default())).await.unwrap_err();
+    assert_eq!(no_jobs.code(), Code::FailedPrecondition);
+
+    // The server's own service is not behind tim's callers.
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
+    let answer = health.check(Request::new(tonic_health::pb::HealthCheckRequest::default())).await.unwrap();
+    assert_eq!(answer.into_inner().status(), tonic_health::pb::health_check_response::ServingStatus::Serving);
+
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+    assert_eq!(embedded.shutdown().await, tim_grpc::ShutdownReport::default());
+    emulator.shutdown().await;
 }
 
 #[tokio::test]

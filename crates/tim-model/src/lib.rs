@@ -17,6 +17,22 @@
 //! assert_eq!(errors.first().to_string(), "To_Account has 501 entries, at most 500 allowed");
 //! # Ok::<(), tim_model::ValidationError>(())
 //! ```
+//!
+//! Where to start: [`command`] (the table of all 143 REST commands: path, quota, idempotency), the typed
+//! requests of [`c2c`], [`group_msg`], [`push_all`], [`account`] and [`group`] (each implements
+//! [`api::TypedRequest`]), [`validate::Validate`] and [`catalog`] (every documented error code and its retry
+//! class).
+//!
+//! # Feature flags
+//!
+//! None.
+//!
+//! # Stability
+//!
+//! The wire names are Tencent's and do not change. The typed requests and responses keep the fields this version
+//! does not know in `extra`, so new fields from Tencent pass through; fields will be added to the structs while
+//! the crate is 0.x, so build requests with their constructors (`new`) where they have one. The error types are `#[non_exhaustive]`. Validation messages are
+//! for people, not a stable format: match on [`ValidationError::field`] and [`ValidationError::problem`].
 
 pub mod account;
 pub mod api;

@@ -69,6 +69,20 @@ struct Entry {
 }
 
 /// The shared admin UserSig. See the module documentation for who refreshes it and when.
+///
+/// ```
+/// use tim_sig::{AdminSigCache, AdminSigConfig, SecretKey, Signer};
+///
+/// let signer = Signer::new(1_400_000_000, SecretKey::new("console-secret")?);
+/// let now = 1_700_000_000;
+/// let cache = AdminSigCache::new(signer, AdminSigConfig::new("administrator").lifetime_secs(86_400), now)?;
+///
+/// let first = cache.get(now)?; // lock-free: the same UserSig for every request
+/// assert!(!cache.refresh_if_due(now + 3_600)?); // not due an hour later
+/// assert!(cache.refresh_if_due(cache.refresh_at())?); // due before it expires: replaced
+/// assert_ne!(cache.get(cache.refresh_at())?.expose(), first.expose());
+/// # Ok::<(), tim_sig::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct AdminSigCache {
     signer: Signer,

@@ -19,6 +19,17 @@
 //! assert_eq!(claims.validity.expires_at(), now + 86_400);
 //! # Ok::<(), tim_sig::Error>(())
 //! ```
+//!
+//! # Feature flags
+//!
+//! None: the crate is small and has no optional parts.
+//!
+//! # Stability
+//!
+//! Everything exported at the root is the crate's API. [`Error`] is `#[non_exhaustive]`: match it with a
+//! catch-all arm; its messages never contain a key, token, UserSig or expected signature, and are not a stable
+//! format. The UserSig format itself is Tencent's (TLS Sig API v2), checked against vectors made with Tencent's
+//! official libraries.
 
 mod cache;
 mod codec;

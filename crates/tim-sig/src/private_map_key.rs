@@ -63,6 +63,20 @@ impl BitOrAssign for Privileges {
 
 /// What a PrivateMapKey grants: a room and the privileges in it. The account, the SDKAppID and the expiry come
 /// from the UserSig it is signed into.
+///
+/// ```
+/// use tim_sig::{PrivateMapKey, Privileges, RoomId, SecretKey, Signer, Validity};
+///
+/// let signer = Signer::new(1_400_000_000, SecretKey::new("console-secret")?);
+/// let validity = Validity { issued_at: 1_700_000_000, expire_secs: 300 };
+/// let privileges = Privileges::ENTER_ROOM | Privileges::RECEIVE_AUDIO;
+/// let grant = PrivateMapKey::new(RoomId::Str("standup".into()), privileges);
+/// let ticket = signer.generate_private_map_key("alice", validity, &grant)?;
+///
+/// let userbuf = grant.userbuf("alice", 1_400_000_000, validity.expires_at())?;
+/// signer.verify_with_userbuf(ticket.expose(), "alice", &userbuf, 1_700_000_100)?;
+/// # Ok::<(), tim_sig::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PrivateMapKey {
     room: RoomId,

@@ -38,6 +38,25 @@ impl WebhookToken {
 }
 
 /// Checks the `Sign` of incoming webhooks.
+///
+/// Tencent adds `RequestTime` and `Sign` to the callback URL's query when the console's webhook authentication
+/// has a token; check them (and that `SdkAppid` is the app's) before reading the body.
+///
+/// ```
+/// use tim_sig::{WebhookToken, WebhookVerifier};
+///
+/// let verifier = WebhookVerifier::new(WebhookToken::new("console-webhook-token")?);
+/// let now = 1_700_000_000;
+/// // What Tencent sends: Sign = hex(SHA-256(token || RequestTime)).
+/// let sign = WebhookToken::new("console-webhook-token")?.sign("1700000000");
+/// verifier.verify("1700000000", &sign, now + 5)?;
+///
+/// assert!(verifier.verify("1700000000", &sign, now + 60).is_err()); // a minute later: a replay
+/// assert!(verifier.verify("1700000001", &sign, now).is_err()); // another time: another Sign
+/// # Ok::<(), tim_sig::Error>(())
+/// ```
+///
+/// `examples/webhook_axum.rs` has the check in an axum handler.
 #[derive(Clone, Debug)]
 pub struct WebhookVerifier {
     token: WebhookToken,

@@ -188,6 +188,29 @@ impl Client {
     ///
     /// Success is `ErrorCode` 0 (which includes batchsendmsg's partial `SomeError`: read its `ErrorList`) or a code
     /// meaning the work was already done (20023 "already recalled").
+    ///
+    /// A request that breaks a documented rule is refused before anything is sent, with every broken rule and its
+    /// field (see the crate's example for a call that goes through):
+    ///
+    /// ```
+    /// use tim_model::c2c::SendMsgRequest;
+    /// use tim_model::{MsgBody, UserId};
+    /// use tim_sig::SecretKey;
+    /// use tim_transport::{Client, ClientConfig, Endpoint, Error};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let config = ClientConfig::new(Endpoint::BaseUrl("http://127.0.0.1:9".into()));
+    /// let client = Client::new(1_400_000_000, "administrator", SecretKey::new("console-secret")?, config)?;
+    ///
+    /// let mut request = SendMsgRequest::new(UserId::new("bob")?, MsgBody::text("x".repeat(13_000)));
+    /// request.msg_life_time = Some(700_000); // more than the 7 days allowed
+    /// let Err(Error::Invalid { errors, .. }) = client.call(request).await else { panic!("sent") };
+    /// assert!(errors.concerns("MsgLifeTime") && errors.concerns("MsgBody"));
+    /// assert_eq!(errors.errors().len(), 2);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn call<R: TypedRequest>(&self, mut request: R) -> Result<R::Response, Error> {
         let command = R::command();
         request.pin_dedupe_keys(&mut rand::random::<u32>);
@@ -208,6 +231,25 @@ impl Client {
     /// object body, with the same pacing, retries and errors as [`Client::call`]. Deduplication keys the command
     /// table pins (`MsgRandom`, `Random`, `MsgSeq`, `MsgList[].Random`) are filled in when absent; bodies of
     /// commands with typed models are validated.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use tim_sig::SecretKey;
+    /// use tim_transport::{Client, ClientConfig, Endpoint};
+    /// # use tim_emulator::Emulator;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let clock = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    /// # let emulator = Emulator::builder(1_400_000_000, SecretKey::new("console-secret")?, clock).build()?;
+    /// # let emulator = emulator.serve(tokio::net::TcpListener::bind("127.0.0.1:0").await?)?;
+    /// # let config = ClientConfig::new(Endpoint::BaseUrl(emulator.base_url()));
+    /// # let client = Client::new(1_400_000_000, "administrator", SecretKey::new("console-secret")?, config)?;
+    /// let answer = client.call_json("im_open_login_svc/account_check", json!({"CheckItem": [{"UserID": "carol"}]})).await?;
+    /// assert_eq!(answer["ResultItem"][0]["AccountStatus"], "NotImported");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn call_json(&self, command: &str, mut body: Value) -> Result<Value, Error> {
         let command = command::find(command).ok_or_else(|| Error::NotSent {
             command: "unknown",

@@ -204,6 +204,42 @@ impl CancelHandle {
 }
 
 /// One message to many recipients.
+///
+/// Build it with [`Fanout::new`], optionally watch it ([`Fanout::progress`]), stream what was not delivered
+/// ([`Fanout::stream_settled`]) or keep a [`Fanout::cancel_handle`], then [`Fanout::run`] it over the recipients, one
+/// UserID an entry (lines of a file: `tim_jobs::input::lines` reads one in blocks).
+///
+/// ```
+/// use futures_util::stream;
+/// use tim_model::MsgBody;
+/// use tim_model::c2c::BatchSendMsgRequest;
+/// use tim_sig::SecretKey;
+/// use tim_transport::{Client, ClientConfig, Endpoint, Fanout, FanoutOptions};
+/// # use tim_emulator::Emulator;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let clock = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+/// # let emulator = Emulator::builder(1_400_000_000, SecretKey::new("console-secret")?, clock).build()?;
+/// # let ids: Vec<String> = (0..1_200).map(|i| format!("user{i}")).collect();
+/// # emulator.create_accounts(&ids)?;
+/// # let emulator = emulator.serve(tokio::net::TcpListener::bind("127.0.0.1:0").await?)?;
+/// # let config = ClientConfig::new(Endpoint::BaseUrl(emulator.base_url()));
+/// # let client = Client::new(1_400_000_000, "administrator", SecretKey::new("console-secret")?, config)?;
+/// let message = BatchSendMsgRequest::new(Vec::new(), MsgBody::text("Our summer sale starts today"));
+/// let fanout = Fanout::new(client, &message, FanoutOptions::default())?;
+///
+/// // 1,200 users, one of them twice, and a line that is no UserID.
+/// let mut lines: Vec<String> = (0..1_200).map(|i| format!("user{i}")).collect();
+/// lines.extend(["user7".to_owned(), "not a user id because it is far too long".to_owned()]);
+/// let report = fanout.run(stream::iter(lines)).await;
+///
+/// assert_eq!((report.read, report.delivered, report.duplicate_lines, report.invalid), (1_202, 1_200, 1, 1));
+/// assert_eq!(report.chunks, 3); // at most 500 recipients a call
+/// assert_eq!(report.failures[0].line, Some(1_202));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct Fanout {
     client: Client,
