@@ -60,10 +60,6 @@ impl Caller {
     }
 }
 
-/// The authenticated caller of a request, in its extensions.
-#[derive(Debug, Clone)]
-pub struct CallerName(pub Arc<str>);
-
 /// The configured callers and their limits.
 #[derive(Debug)]
 pub(crate) struct Callers {
@@ -141,7 +137,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut request: http::Request<Body>) -> Self::Future {
+    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
         // The service that was polled ready handles this request; a fresh clone takes its place.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
@@ -174,7 +170,6 @@ where
             ));
             return Box::pin(async move { Ok(status.into_http()) });
         };
-        request.extensions_mut().insert(CallerName(Arc::clone(&caller.name)));
         Box::pin(async move {
             let response = inner.call(request).await?;
             // The permit lives as long as the response body, so a streaming call counts until its stream ends.

@@ -3,7 +3,7 @@
 //! [`Gateway`] serves the `tim.v1` API (`proto/tim/v1`): typed RPCs for the sending, recall, account and group
 //! APIs, the streaming fan-out, and a generic call for any of the 143 REST commands, all through one
 //! `tim-transport` [`Client`](tim_transport::Client) (so pacing, retries and validation are the library's). Callers
-//! authenticate with bearer tokens (`auth`); gRPC health and reflection are served beside; failures become gRPC
+//! authenticate with bearer tokens ([`Caller`]); gRPC health and reflection are served beside; failures become gRPC
 //! statuses in one place (`error`); protobuf and `tim-model` meet in one module (`convert`).
 //! This is the only crate that knows `tonic::Status`.
 //!
@@ -42,7 +42,7 @@
 //! [`config`] are the crate's API; [`pb`] is generated from the protos and follows them; [`Error`] is
 //! `#[non_exhaustive]`.
 
-pub mod auth;
+mod auth;
 pub mod config;
 mod convert;
 pub mod error;
