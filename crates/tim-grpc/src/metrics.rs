@@ -270,6 +270,14 @@ fn code_name(code: tonic::Code) -> &'static str {
 pub const METRICS_HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Serves `GET /metrics` on `listener` until `shutdown` completes.
+///
+/// ```no_run
+/// # async fn run(gateway: tim_grpc::Gateway) -> std::io::Result<()> {
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:9464").await?;
+/// tokio::spawn(tim_grpc::serve_metrics(listener, gateway.metrics(), std::future::pending()));
+/// # Ok(())
+/// # }
+/// ```
 pub async fn serve_metrics(
     listener: tokio::net::TcpListener,
     metrics: Arc<Metrics>,

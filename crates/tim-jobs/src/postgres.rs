@@ -64,6 +64,28 @@ fn key(id: u64) -> i64 {
 }
 
 /// Jobs in one PostgreSQL database, shared by every replica that connects to it.
+///
+/// A replica claims a job with a lease, renews it while it runs the job, and journals it through the lease: a
+/// replica whose lease another took over can record nothing more (`Error::LeaseLost`). The gateway does all of
+/// this (`[cluster] postgres_url`); a program of one's own would run a job like this:
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use tim_jobs::PgJobStore;
+///
+/// # async fn run() -> Result<(), tim_jobs::Error> {
+/// let store = PgJobStore::connect("postgresql://tim:secret@10.0.0.6/tim?sslmode=require", 8, &[]).await?;
+/// let lease_term = Duration::from_secs(15);
+/// if let Some(lease) = store.claim("replica-1", lease_term).await? {
+///     let resume = store.resume(&lease).await?; // where the journal stands, in-flight chunks included
+///     let journal = store.journal(&lease); // hand both to `Fanout::journal`; the recipients: `store.input(lease.job)`
+///     // ... run the fan-out, calling `store.renew(&lease, lease_term)` every quarter of the term ...
+///     # drop((resume, journal));
+///     store.release(&lease).await?;
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct PgJobStore {
     pool: Pool,
