@@ -50,6 +50,12 @@ const JOBS_PER_REPLICA: usize = 16;
 /// Connections to PostgreSQL per replica.
 const POSTGRES_CONNECTIONS: usize = 8;
 
+/// How often a replica deletes stored recipients that no job refers to.
+const INPUT_SWEEP_EVERY: Duration = Duration::from_secs(3600);
+
+/// How old stored recipients that no job refers to must be to be deleted: far longer than any upload takes.
+const ORPHAN_INPUT_AGE: Duration = Duration::from_secs(24 * 3600);
+
 /// Jobs in PostgreSQL, shared by several replicas of the gateway.
 #[derive(Clone)]
 pub struct PostgresJobs {
@@ -183,6 +189,7 @@ impl Runner {
         tracing::info!(owner, url = config.redacted_url(), lease = ?config.lease, "jobs are in PostgreSQL");
         let runner = Self::new(Store::Postgres { store, owner, lease: config.lease }, shared, concurrency);
         tokio::spawn(Arc::clone(&runner).claim_loop());
+        tokio::spawn(Self::sweep_loop(Arc::downgrade(&runner)));
         Ok(runner)
     }
 
@@ -229,6 +236,27 @@ impl Runner {
                 }
             }
             let _ = tokio::time::timeout(every, notified).await;
+        }
+    }
+
+    /// Deletes, at start and then every [`INPUT_SWEEP_EVERY`], the stored recipients that no job refers to and
+    /// that are older than [`ORPHAN_INPUT_AGE`]: those of submissions whose replica died before creating the job.
+    /// It holds the runner only while it sweeps, so a gateway that stopped is not kept alive by it.
+    async fn sweep_loop(runner: std::sync::Weak<Self>) {
+        let mut every = tokio::time::interval(INPUT_SWEEP_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            let Some(runner) = runner.upgrade() else { return };
+            let Store::Postgres { store, .. } = &runner.store else { return };
+            if runner.stopping.load(Ordering::SeqCst) {
+                return;
+            }
+            match store.sweep_inputs(ORPHAN_INPUT_AGE).await {
+                Ok(0) => {}
+                Ok(swept) => tracing::info!(swept, "deleted the recipients of submissions that never became jobs"),
+                Err(error) => tracing::warn!(%error, "cannot sweep the recipients no job refers to; trying later"),
+            }
         }
     }
 

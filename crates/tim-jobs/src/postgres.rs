@@ -250,6 +250,25 @@ impl PgJobStore {
         result
     }
 
+    /// Deletes the inputs that no job refers to and that were started more than `older_than` ago: the recipients
+    /// of a submission whose replica died before the job was created (a submission that fails otherwise removes
+    /// its own, [`InputWriter::abandon`]). Returns how many were deleted. Safe to run from several replicas at
+    /// once; `older_than` must exceed the longest upload, or an upload under way could lose its input (its job's
+    /// creation would then fail, never refer to a missing input).
+    pub async fn sweep_inputs(&self, older_than: Duration) -> Result<u64, Error> {
+        let client = self.pool.get().await.map_err(pg)?;
+        let seconds = older_than.as_secs_f64();
+        client
+            .execute(
+                "DELETE FROM tim_job_inputs AS i \
+                 WHERE i.created_at < now() - make_interval(secs => $1) \
+                 AND NOT EXISTS (SELECT 1 FROM tim_jobs AS j WHERE j.input_id = i.id)",
+                &[&seconds],
+            )
+            .await
+            .map_err(pg)
+    }
+
     /// Starts storing a job's recipients.
     pub async fn upload(&self) -> Result<InputWriter, Error> {
         let client = self.pool.get().await.map_err(pg)?;

@@ -207,3 +207,25 @@ async fn with_sslmode_require_the_store_speaks_tls_to_a_server_it_verifies() {
     // Without sslmode=require the same server is spoken to in plaintext, as the URL says.
     PgJobStore::connect(&server.url(), 2, &[]).await.expect("plaintext when the URL does not require TLS");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inputs_no_job_refers_to_are_swept_once_old_enough_and_a_jobs_input_never() {
+    let Some(server) = PostgresServer::start() else { return };
+    let store = store(&server).await;
+    let job = job_with_input(&store, b"u1\nu2\n").await;
+    // A submission whose replica died between storing the recipients and creating the job.
+    let mut orphan = store.upload().await.unwrap();
+    orphan.write(b"u3\nu4\n").await.unwrap();
+    orphan.finish().await.unwrap();
+    let inputs = || server.psql("SELECT count(*) FROM tim_job_inputs").trim().to_owned();
+    let blocks = || server.psql("SELECT count(*) FROM tim_job_input_blocks").trim().to_owned();
+    assert_eq!((inputs(), blocks()), ("2".to_owned(), "2".to_owned()));
+
+    assert_eq!(store.sweep_inputs(LONG).await.unwrap(), 0, "too young to be swept");
+    assert_eq!(store.sweep_inputs(Duration::ZERO).await.unwrap(), 1);
+    assert_eq!((inputs(), blocks()), ("1".to_owned(), "1".to_owned()));
+    let mut read = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut store.input(job.id), &mut read).await.unwrap();
+    assert_eq!(read, b"u1\nu2\n", "the job's input is kept");
+    assert_eq!(store.sweep_inputs(Duration::ZERO).await.unwrap(), 0);
+}
