@@ -35,6 +35,8 @@ import grpc_tools
 from grpc_tools import protoc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2
+from grpc_status import rpc_status
+from google.rpc import error_details_pb2
 
 ADMIN = "administrator"
 BANNER_TIMEOUT_SECS = 60
@@ -304,8 +306,25 @@ class Smoke:
                 f"ErrorDetail violations {[(v.field, v.description) for v in detail.violations]} do not name msg_body "
                 f"(message {error.details()!r})")
         violations = [(v.field, v.rest_field, v.description) for v in detail.violations]
+        # The same status holds the standard details, read as any Python client reads them (grpcio-status and
+        # googleapis-common-protos, no tim stubs): google.rpc.ErrorInfo and google.rpc.BadRequest.
+        status = rpc_status.from_call(error)
+        require(status is not None, "rpc_status.from_call found no google.rpc.Status")
+        info, bad_request = error_details_pb2.ErrorInfo(), error_details_pb2.BadRequest()
+        found = {any_detail.type_url for any_detail in status.details}
+        for any_detail in status.details:
+            if any_detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+                any_detail.Unpack(info)
+            elif any_detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+                any_detail.Unpack(bad_request)
+        require((info.domain, info.reason) == ("tim.v1", "INVALID_REQUEST"),
+                f"google.rpc.ErrorInfo {info.domain!r}/{info.reason!r} (details {sorted(found)})")
+        require(any("msg_body" in v.field for v in bad_request.field_violations),
+                f"google.rpc.BadRequest {[(v.field, v.description) for v in bad_request.field_violations]} "
+                f"does not name msg_body (details {sorted(found)})")
         return (f"INVALID_ARGUMENT {error.details()!r}; ErrorDetail ({form}) command {detail.command!r}, "
-                f"violations {violations}")
+                f"violations {violations}; ErrorInfo {info.reason} {dict(info.metadata)}, "
+                f"BadRequest {len(bad_request.field_violations)} violation(s)")
 
     def error_detail(self, detail_bin):
         """(ErrorDetail or None, how it was found) from the bytes of grpc-status-details-bin."""

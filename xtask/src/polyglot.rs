@@ -1,6 +1,6 @@
 //! The polyglot step of `cargo xtask ci`: a real Python gRPC client against a real `tim serve`.
 //!
-//! It makes sure the four Python packages the client needs are importable (installing them from PyPI with pip
+//! It makes sure the five Python packages the client needs are importable (installing them from PyPI with pip
 //! when they are not: CI machines start fresh), builds the `tim` binary with the profile and target directory the
 //! tests used, and runs `clients/python/smoke_test.py` against it. The script starts the gateway itself, on
 //! loopback ports with its embedded emulator, and exits non-zero when any check fails, which fails CI.
@@ -10,8 +10,8 @@ use std::process::Command;
 /// The interpreter; `python3` on every machine this project runs on (see `../shared/ENVIRONMENT.md`).
 const PYTHON: &str = "python3";
 /// The modules the smoke test imports, and the PyPI packages that provide them.
-const MODULES: &str = "grpc, grpc_tools, grpc_health, grpc_reflection";
-const PACKAGES: &[&str] = &["grpcio", "grpcio-tools", "grpcio-health-checking", "grpcio-reflection"];
+const MODULES: &str = "grpc, grpc_tools, grpc_health, grpc_reflection, grpc_status";
+const PACKAGES: &[&str] = &["grpcio", "grpcio-tools", "grpcio-health-checking", "grpcio-reflection", "grpcio-status"];
 /// The script, relative to the workspace root.
 const SCRIPT: &str = "clients/python/smoke_test.py";
 

@@ -16,7 +16,23 @@
 //! Every status carries the command, Tencent's `ErrorCode` and `ErrorInfo`, and whether the outcome is unknown, in
 //! two forms: the trailers `tim-command`, `tim-error-code`, `tim-error-info` (percent-encoded UTF-8) and
 //! `tim-outcome-unknown`, and `grpc-status-details-bin` holding a `google.rpc.Status` whose details hold one
-//! `tim.v1.ErrorDetail`. A call whose outcome is unknown keeps the code of what happened to it
+//! `tim.v1.ErrorDetail`. The same `google.rpc.Status` also holds the standard details that Go's
+//! `status.FromError(err).Details()`, Java's `StatusProto.fromThrowable` and Python's `grpc_status` decode
+//! with no tim stubs: a `google.rpc.ErrorInfo` (domain [`ERROR_DOMAIN`], a `reason` below, and the same facts in
+//! its metadata: `command`, `errorCode`, `errorInfo`, `outcomeUnknown`, `requestRandom`) and, for an invalid
+//! request, a `google.rpc.BadRequest` with one field violation per broken rule.
+//!
+//! | `reason` | when |
+//! |---|---|
+//! | `INVALID_REQUEST` | the request breaks a documented rule; nothing was sent |
+//! | `OUTCOME_UNKNOWN` | the call may have acted and no answer said so: check before sending it again |
+//! | `TENCENT_REFUSED` | Tencent answered with an `ErrorCode` (in the metadata) |
+//! | `TENCENT_TIMED_OUT` | Tencent did not answer in time |
+//! | `TENCENT_UNREACHABLE` | no connection to Tencent, or it broke, or HTTP 5xx |
+//! | `TENCENT_ANSWER_UNREADABLE` | an answer that is not the documented one |
+//! | `NOT_SENT` | the gateway could not send the call (its configuration, credentials or request) |
+//!
+//! A call whose outcome is unknown keeps the code of what happened to it
 //! (`DEADLINE_EXCEEDED` or `UNAVAILABLE`) and says so in both forms and in the message.
 
 use crate::pb::{ErrorDetail, FieldViolation};
@@ -62,14 +78,73 @@ struct Any {
 
 /// The type URL of [`ErrorDetail`] inside `google.rpc.Status.details`.
 pub const ERROR_DETAIL_TYPE_URL: &str = "type.googleapis.com/tim.v1.ErrorDetail";
+/// The type URL of the standard `google.rpc.ErrorInfo`.
+const ERROR_INFO_TYPE_URL: &str = "type.googleapis.com/google.rpc.ErrorInfo";
+/// The type URL of the standard `google.rpc.BadRequest`.
+const BAD_REQUEST_TYPE_URL: &str = "type.googleapis.com/google.rpc.BadRequest";
+/// The `domain` of every `google.rpc.ErrorInfo` the gateway sends.
+pub const ERROR_DOMAIN: &str = "tim.v1";
+
+/// The `reason` of the `google.rpc.ErrorInfo` of a status (see the module documentation).
+fn reason(code: Code, detail: &ErrorDetail) -> &'static str {
+    if !detail.violations.is_empty() {
+        "INVALID_REQUEST"
+    } else if detail.outcome_unknown {
+        "OUTCOME_UNKNOWN"
+    } else if detail.error_code != 0 {
+        "TENCENT_REFUSED"
+    } else {
+        match code {
+            Code::DeadlineExceeded => "TENCENT_TIMED_OUT",
+            Code::Unavailable => "TENCENT_UNREACHABLE",
+            Code::Internal => "TENCENT_ANSWER_UNREADABLE",
+            _ => "NOT_SENT",
+        }
+    }
+}
+
+/// The standard details of a status: `google.rpc.ErrorInfo`, then `google.rpc.BadRequest` for broken rules.
+fn standard_details(code: Code, detail: &ErrorDetail) -> Vec<Any> {
+    let mut metadata = std::collections::HashMap::new();
+    if !detail.command.is_empty() {
+        metadata.insert("command".to_owned(), detail.command.clone());
+    }
+    if detail.error_code != 0 {
+        metadata.insert("errorCode".to_owned(), detail.error_code.to_string());
+        metadata.insert("errorInfo".to_owned(), detail.error_info.clone());
+    }
+    metadata.insert("outcomeUnknown".to_owned(), detail.outcome_unknown.to_string());
+    if detail.request_random != 0 {
+        metadata.insert("requestRandom".to_owned(), detail.request_random.to_string());
+    }
+    let info = tonic_types::pb::ErrorInfo {
+        reason: reason(code, detail).to_owned(),
+        domain: ERROR_DOMAIN.to_owned(),
+        metadata,
+    };
+    let mut details = vec![Any { type_url: ERROR_INFO_TYPE_URL.to_owned(), value: info.encode_to_vec() }];
+    if !detail.violations.is_empty() {
+        let bad_request = tonic_types::pb::BadRequest {
+            field_violations: detail
+                .violations
+                .iter()
+                .map(|violation| tonic_types::pb::bad_request::FieldViolation {
+                    field: violation.field.clone(),
+                    description: violation.description.clone(),
+                    ..Default::default()
+                })
+                .collect(),
+        };
+        details.push(Any { type_url: BAD_REQUEST_TYPE_URL.to_owned(), value: bad_request.encode_to_vec() });
+    }
+    details
+}
 
 /// Builds a status with its detail in both forms.
 pub(crate) fn status(code: Code, message: String, detail: ErrorDetail) -> Status {
-    let envelope = RpcStatus {
-        code: code as i32,
-        message: message.clone(),
-        details: vec![Any { type_url: ERROR_DETAIL_TYPE_URL.to_owned(), value: detail.encode_to_vec() }],
-    };
+    let mut details = vec![Any { type_url: ERROR_DETAIL_TYPE_URL.to_owned(), value: detail.encode_to_vec() }];
+    details.extend(standard_details(code, &detail));
+    let envelope = RpcStatus { code: code as i32, message: message.clone(), details };
     let mut metadata = MetadataMap::new();
     if !detail.command.is_empty()
         && let Ok(value) = MetadataValue::try_from(detail.command.as_str())

@@ -7,13 +7,18 @@ fn no_names(rest: &str) -> String {
     format!("proto:{rest}")
 }
 
-#[test]
-fn invalid_requests_name_every_field_in_both_forms() {
-    let errors = ValidationErrors::from_vec(vec![
+/// A batchsendmsg that breaks two rules.
+fn two_broken_rules() -> ValidationErrors {
+    ValidationErrors::from_vec(vec![
         ValidationError::new("To_Account[2]", Problem::Rule("is empty")),
         ValidationError::new("MsgBody", Problem::Rule("must not be empty")),
     ])
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn invalid_requests_name_every_field_in_both_forms() {
+    let errors = two_broken_rules();
     let error = Error::Invalid { command: "v4/openim/batchsendmsg", errors };
     let status = from_transport(&error, &no_names);
     assert_eq!(status.code(), Code::InvalidArgument);
@@ -87,4 +92,55 @@ fn bad_fields_are_invalid_arguments() {
     assert_eq!(status.code(), Code::InvalidArgument);
     assert_eq!(status.message(), "invalid request: command is not a REST command");
     assert_eq!(error_detail(&status).unwrap().violations[0].field, "command");
+}
+
+/// The standard details of a status as a client without tim's stubs decodes them: the `ErrorInfo`'s reason and
+/// metadata, and the `BadRequest`'s (field, description) pairs.
+fn standard(status: &Status) -> (String, std::collections::HashMap<String, String>, Vec<(String, String)>) {
+    use tonic_types::StatusExt;
+    let details = status.get_error_details();
+    let info = details.error_info().expect("every status carries a google.rpc.ErrorInfo");
+    assert_eq!(info.domain, ERROR_DOMAIN);
+    let violations = details
+        .bad_request()
+        .map(|bad| bad.field_violations.iter().map(|v| (v.field.clone(), v.description.clone())).collect())
+        .unwrap_or_default();
+    (info.reason.clone(), info.metadata.clone(), violations)
+}
+
+#[test]
+fn every_status_carries_the_standard_details_that_go_and_java_clients_decode() {
+    let errors = two_broken_rules();
+    let invalid = from_transport(&Error::Invalid { command: "v4/openim/batchsendmsg", errors }, &no_names);
+    let (reason, metadata, violations) = standard(&invalid);
+    assert_eq!(reason, "INVALID_REQUEST");
+    assert_eq!(metadata["command"], "v4/openim/batchsendmsg");
+    assert_eq!(
+        violations,
+        [
+            ("proto:To_Account[2]".to_owned(), "is empty".to_owned()),
+            ("proto:MsgBody".to_owned(), "must not be empty".to_owned())
+        ]
+    );
+    assert!(error_detail(&invalid).is_some(), "tim.v1.ErrorDetail is still there beside them");
+
+    let (reason, metadata, violations) = standard(&from_transport(&refused(70107, RetryClass::Permanent), &no_names));
+    assert_eq!(reason, "TENCENT_REFUSED");
+    assert_eq!(
+        (metadata["errorCode"].as_str(), metadata["errorInfo"].as_str(), metadata["requestRandom"].as_str()),
+        ("70107", "Fail. ünïcode", "4026038328")
+    );
+    assert_eq!(metadata["outcomeUnknown"], "false");
+    assert!(violations.is_empty());
+
+    let timed_out = Error::TimedOut { command: "v4/openim/sendmsg", attempts: 3 };
+    assert_eq!(standard(&from_transport(&timed_out, &no_names)).0, "TENCENT_TIMED_OUT");
+    let unknown =
+        Error::OutcomeUnknown { command: "v4/openim/sendmsg", why: "out of retries", last: Box::new(timed_out) };
+    let (reason, metadata, _) = standard(&from_transport(&unknown, &no_names));
+    assert_eq!((reason.as_str(), metadata["outcomeUnknown"].as_str()), ("OUTCOME_UNKNOWN", "true"));
+    let connect = Error::Connect { command: "v4/openim/sendmsg", attempts: 3, detail: "refused".into() };
+    assert_eq!(standard(&from_transport(&connect, &no_names)).0, "TENCENT_UNREACHABLE");
+    let (reason, _, violations) = standard(&bad_field("command", "is not a REST command"));
+    assert_eq!((reason.as_str(), violations.len()), ("INVALID_REQUEST", 1));
 }
