@@ -1,10 +1,11 @@
 //! Project automation, run as `cargo xtask <task>`.
 //!
 //! - `ci`: exactly what CI runs: format check, clippy with warnings denied, the servers the cluster tests start
-//!   (Redis, from Debian's packages when missing: `servers.rs`), every test (doc tests included),
-//!   the documentation with warnings denied, every program of `examples/`, the build with the declared
-//!   `rust-version` (`library.rs`), `cargo deny check bans licenses sources`, the dependency-direction check, and
-//!   the Python gRPC client's smoke test against a real `tim serve` (`polyglot.rs`).
+//!   (Redis, from Debian's packages when missing: `servers.rs`), every test (doc tests included, and the
+//!   dependency-direction check, which is a test of this crate: `deps.rs`), the documentation with warnings
+//!   denied, every program of `examples/`, the build with the declared `rust-version` (`library.rs`),
+//!   `cargo deny check bans licenses sources`, and the Python gRPC client's smoke test against a real `tim serve`
+//!   (`polyglot.rs`).
 //! - `bench [FILTER]`: runs the criterion benches, then writes their figures and ratios to
 //!   `target/bench-summary.json` and prints them as a table.
 //! - `release`: builds `tim` in release mode and assembles `<target>/dist/tim-<version>-<host>/` (binary,
@@ -64,8 +65,8 @@ fn ci() -> Result<(), String> {
     library::docs()?;
     library::examples()?;
     library::msrv()?;
+    // The dependency-direction check runs as a test of this crate (deps.rs), in `cargo test` above.
     deny()?;
-    deps::check()?;
     // After the Rust tests: a real Python gRPC client against the real gateway.
     polyglot::check()?;
     println!("xtask ci: all checks passed");
