@@ -47,7 +47,65 @@ pub trait TypedRequest: Serialize + DeserializeOwned + Validate + Clone + Send +
     fn dedupe_key(&self) -> Option<u32> {
         None
     }
+
+    /// How many recipients the request addresses, for quotas counted in recipients (batchsendmsg's recipients
+    /// per minute); 0 for commands without such a quota.
+    fn recipients(&self) -> u32 {
+        0
+    }
 }
+
+/// How many recipients a JSON body for `command` addresses, for quotas counted in recipients (the body's
+/// `To_Account` list for batchsendmsg); 0 for other commands and for bodies without the list.
+///
+/// ```
+/// use tim_model::api::json_recipients;
+/// use tim_model::command::CommandId;
+/// let body = serde_json::json!({"To_Account": ["a", "b"], "MsgBody": []});
+/// assert_eq!(json_recipients(CommandId::BatchSendMsg, &body), 2);
+/// assert_eq!(json_recipients(CommandId::SendMsg, &body), 0);
+/// ```
+pub fn json_recipients(command: CommandId, body: &serde_json::Value) -> u32 {
+    if command != CommandId::BatchSendMsg {
+        return 0;
+    }
+    let listed = body.get(crate::c2c::BATCH_RECIPIENTS_FIELD).and_then(serde_json::Value::as_array);
+    listed.map_or(0, |to| u32::try_from(to.len()).unwrap_or(u32::MAX))
+}
+
+/// Fills the deduplication keys that `command`'s row of the command table pins and that a JSON body leaves out,
+/// from `random`, so that every retry of a generic call carries the same keys: top-level keys (`MsgRandom`,
+/// `Random`, `MsgSeq`) and the keys of list items (`MsgList[].Random`). Keys already set are kept; keys the caller
+/// must choose (`MsgTimeStamp`) are left alone. A body that is not an object is left as it is.
+///
+/// ```
+/// use tim_model::api::pin_json_dedupe_keys;
+/// use tim_model::command::CommandId;
+/// let mut body = serde_json::json!({"To_Account": "bob", "MsgRandom": 7});
+/// pin_json_dedupe_keys(CommandId::SendMsg.command(), &mut body, &mut || 42);
+/// assert_eq!((body["MsgRandom"].as_u64(), body["MsgSeq"].as_u64()), (Some(7), Some(42)));
+/// ```
+pub fn pin_json_dedupe_keys(command: &Command, body: &mut serde_json::Value, random: &mut dyn FnMut() -> u32) {
+    let Some(object) = body.as_object_mut() else { return };
+    for path in command.idempotency.pinned() {
+        match path.split_once("[].") {
+            Some((list, key)) if DRAWN_KEYS.contains(&key) => {
+                let items = object.get_mut(list).and_then(serde_json::Value::as_array_mut).into_iter().flatten();
+                for item in items.filter_map(serde_json::Value::as_object_mut) {
+                    item.entry(key).or_insert_with(|| serde_json::Value::from(random()));
+                }
+            }
+            None if DRAWN_KEYS.contains(path) => {
+                object.entry(*path).or_insert_with(|| serde_json::Value::from(random()));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The pinned keys a client draws at random when the caller leaves them out (a `u32` each); the others
+/// (`MsgTimeStamp`) are the caller's to choose.
+const DRAWN_KEYS: &[&str] = &["MsgSeq", "MsgRandom", "Random"];
 
 /// Where a request keeps one deduplication key (see [`TypedRequest::key_fields`]).
 #[derive(Debug)]
@@ -203,6 +261,25 @@ typed_requests!(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_bodies_get_the_keys_the_table_pins_and_keep_the_given_ones() {
+        let mut draws = 100..;
+        let mut random = || draws.next().unwrap();
+        let mut body = serde_json::json!({"To_Account": "a", "MsgRandom": 7});
+        pin_json_dedupe_keys(CommandId::SendMsg.command(), &mut body, &mut random);
+        assert_eq!(body, serde_json::json!({"To_Account": "a", "MsgRandom": 7, "MsgSeq": 100}));
+        let mut body = serde_json::json!({"MsgList": [{"Random": 1}, {}]});
+        pin_json_dedupe_keys(CommandId::ImportGroupMsg.command(), &mut body, &mut random);
+        assert_eq!(body, serde_json::json!({"MsgList": [{"Random": 1}, {"Random": 101}]}));
+        // MsgTimeStamp is the caller's to choose: it is never drawn.
+        let mut body = serde_json::json!({"MsgSeq": 1});
+        pin_json_dedupe_keys(CommandId::ImportMsg.command(), &mut body, &mut random);
+        assert_eq!(body, serde_json::json!({"MsgSeq": 1, "MsgRandom": 102}));
+        let mut body = serde_json::json!({});
+        pin_json_dedupe_keys(CommandId::FriendGet.command(), &mut body, &mut random);
+        assert_eq!(body, serde_json::json!({}));
+    }
     use std::collections::BTreeSet;
 
     #[test]

@@ -338,6 +338,54 @@ impl TypedRequest for BatchSendMsgRequest {
     fn dedupe_key(&self) -> Option<u32> {
         self.msg_random
     }
+
+    fn recipients(&self) -> u32 {
+        u32::try_from(self.to_account.len()).unwrap_or(u32::MAX)
+    }
+}
+
+/// The field of a batchsendmsg body that lists its recipients.
+pub const BATCH_RECIPIENTS_FIELD: &str = "To_Account";
+
+/// The start of every batchsendmsg body a fan-out writes, up to its first recipient: `{"To_Account":[`.
+pub const BATCH_HEAD: &[u8] = br#"{"To_Account":["#;
+
+/// A batchsendmsg body cut where a fan-out writes each chunk's own parts (see
+/// [`BatchSendMsgRequest::batch_template`]): [`BATCH_HEAD`], the chunk's quoted recipients separated by commas,
+/// `]`, then for each pinned key its prefix and the chunk's value, then `tail`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchTemplate {
+    /// The JSON of each deduplication key the command table pins, in the table's order, up to its value:
+    /// `,"MsgSeq":`, `,"MsgRandom":`.
+    pub key_prefixes: Vec<Box<[u8]>>,
+    /// Where `MsgSeq` and `MsgRandom` sit among the keys, when both are pinned.
+    pub seq_and_random: Option<(usize, usize)>,
+    /// The message's other fields and the closing brace: `,"MsgBody":[...],...}`, or `}`.
+    pub tail: Vec<u8>,
+}
+
+impl BatchSendMsgRequest {
+    /// The template of the bodies that send this message to chunks of recipients, each with its own pinned keys
+    /// (its `To_Account`, `MsgSeq` and `MsgRandom` are left out). Fails when the table pins a nested key, which
+    /// cannot be written per chunk.
+    pub fn batch_template(&self) -> Result<BatchTemplate, String> {
+        let pinned = Self::COMMAND.command().idempotency.pinned();
+        if let Some(nested) = pinned.iter().find(|path| path.contains('[') || path.contains('.')) {
+            return Err(format!("cannot pin the nested key {nested} per chunk"));
+        }
+        let mut value = serde_json::to_value(self).map_err(|e| format!("cannot encode the message: {e}"))?;
+        let fields = value.as_object_mut().ok_or("the message is not a JSON object")?;
+        fields.remove(BATCH_RECIPIENTS_FIELD);
+        for key in pinned {
+            fields.remove(*key);
+        }
+        let rest = serde_json::to_vec(&value).map_err(|e| format!("cannot encode the message: {e}"))?;
+        // `{...}` becomes `,...}` (or `}` for an empty object) after the recipients and the keys.
+        let tail = if rest.len() > 2 { [b",".as_slice(), &rest[1..]].concat() } else { b"}".to_vec() };
+        let key_prefixes = pinned.iter().map(|key| format!(",\"{key}\":").into_bytes().into_boxed_slice()).collect();
+        let position = |name: &str| pinned.iter().position(|key| *key == name);
+        Ok(BatchTemplate { key_prefixes, seq_and_random: position("MsgSeq").zip(position("MsgRandom")), tail })
+    }
 }
 
 /// `openim/importmsg`: import one one-to-one message. Deduplicated for ever on (`MsgSeq`, `MsgRandom`,

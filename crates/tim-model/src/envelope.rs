@@ -20,6 +20,25 @@ open_string_enum!(
     }
 );
 
+/// Only the fields of an answer that say whether it succeeded: what a client reads before deciding to retry, without
+/// decoding the rest of the body.
+///
+/// ```
+/// use tim_model::envelope::Outcome;
+/// let outcome: Outcome = serde_json::from_str(r#"{"ActionStatus":"FAIL","ErrorCode":70107,"ErrorInfo":"no such user","MsgTime":1}"#)?;
+/// assert_eq!((outcome.error_code, outcome.error_info.as_str()), (70107, "no such user"));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct Outcome {
+    /// `0` on success; otherwise see [`crate::catalog`].
+    #[serde(rename = "ErrorCode", default)]
+    pub error_code: i64,
+    /// The service's human-readable cause (empty when absent).
+    #[serde(rename = "ErrorInfo", default)]
+    pub error_info: String,
+}
+
 /// A response: the envelope fields and the API's own fields `T` (unknown fields are kept by `T`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Response<T> {

@@ -14,13 +14,11 @@ use crate::retry::{Counters, Operation, RetryBudget, RetryPolicy, TransportStats
 use bytes::Bytes;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
-use std::any::Any;
 use std::fmt;
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 use tim_model::api::{TypedRequest, check_request_json};
-use tim_model::c2c::BatchSendMsgRequest;
-use tim_model::command::{self, Command, Idempotency};
+use tim_model::command::{self, Command};
 use tim_sig::{AdminSigCache, AdminSigConfig, SecretKey, Signer, UserSig};
 use tokio::time::Instant;
 
@@ -215,7 +213,7 @@ impl Client {
         let command = R::command();
         request.pin_dedupe_keys(&mut rand::random::<u32>);
         request.validate().map_err(|errors| Error::Invalid { command: command.path, errors })?;
-        let recipients = recipients_of(&request);
+        let recipients = request.recipients();
         let body = serde_json::to_vec(&request)
             .map_err(|e| Error::NotSent { command: command.path, reason: format!("cannot encode the request: {e}") })?;
         let answer = self.send_bytes(command, Bytes::from(body), recipients).await?;
@@ -255,12 +253,12 @@ impl Client {
             command: "unknown",
             reason: format!("{command:?} is not a REST command (form: openim/sendmsg)"),
         })?;
-        pin_json_keys(command, &mut body);
+        tim_model::api::pin_json_dedupe_keys(command, &mut body, &mut rand::random::<u32>);
         let bytes = serde_json::to_vec(&body)
             .map_err(|e| Error::NotSent { command: command.path, reason: format!("cannot encode the body: {e}") })?;
         check_request_json(command.id, &bytes, None)
             .map_err(|errors| Error::Invalid { command: command.path, errors })?;
-        let recipients = body.get("To_Account").and_then(Value::as_array).map_or(0, |to| to.len() as u32);
+        let recipients = tim_model::api::json_recipients(command.id, &body);
         let answer = self.send_bytes(command, Bytes::from(bytes), recipients).await?;
         serde_json::from_slice(&answer).map_err(|e| Error::Unreadable {
             command: command.path,
@@ -433,33 +431,6 @@ impl Inner {
     }
 }
 
-/// Recipients of a request, for quotas counted in recipients.
-fn recipients_of<R: Any>(request: &R) -> u32 {
-    (request as &dyn Any).downcast_ref::<BatchSendMsgRequest>().map_or(0, |batch| batch.to_account.len() as u32)
-}
-
-/// Fills absent deduplication keys that the command table pins, so every retry of a generic call carries them.
-fn pin_json_keys(command: &Command, body: &mut Value) {
-    let Idempotency::Dedupe { pinned, .. } = command.idempotency else { return };
-    let Some(object) = body.as_object_mut() else { return };
-    for field in pinned {
-        match *field {
-            "MsgRandom" | "Random" | "MsgSeq" => {
-                object.entry(*field).or_insert_with(|| Value::from(rand::random::<u32>()));
-            }
-            "MsgList[].Random" => {
-                for item in object.get_mut("MsgList").and_then(Value::as_array_mut).into_iter().flatten() {
-                    if let Some(item) = item.as_object_mut() {
-                        item.entry("Random").or_insert_with(|| Value::from(rand::random::<u32>()));
-                    }
-                }
-            }
-            // Other pinned fields (MsgTimeStamp) are the caller's to choose; they are sent as given.
-            _ => {}
-        }
-    }
-}
-
 /// Bytes kept as they are in a query value: the unreserved characters of RFC 3986.
 const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
@@ -471,30 +442,11 @@ fn percent_encode(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn identifiers_are_percent_encoded() {
         assert_eq!(percent_encode("admin"), "admin");
         assert_eq!(percent_encode("a b&c=d"), "a%20b%26c%3Dd");
         assert_eq!(percent_encode("管"), "%E7%AE%A1");
-    }
-
-    #[test]
-    fn generic_calls_pin_absent_keys_and_keep_given_ones() {
-        let send = command::find("openim/sendmsg").unwrap();
-        let mut body = json!({"To_Account": "a", "MsgRandom": 7});
-        pin_json_keys(send, &mut body);
-        assert_eq!(body["MsgRandom"], 7);
-        assert!(body["MsgSeq"].is_u64(), "MsgSeq pinned too");
-        let import = command::find("group_open_http_svc/import_group_msg").unwrap();
-        let mut body = json!({"MsgList": [{"Random": 1}, {}]});
-        pin_json_keys(import, &mut body);
-        assert_eq!(body["MsgList"][0]["Random"], 1);
-        assert!(body["MsgList"][1]["Random"].is_u64());
-        let read = command::find("sns/friend_get").unwrap();
-        let mut body = json!({});
-        pin_json_keys(read, &mut body);
-        assert_eq!(body, json!({}));
     }
 }

@@ -290,7 +290,8 @@ macro_rules! input_line_of_bytes {
 
 input_line_of_bytes!(String, &String, &str, Vec<u8>, &[u8], Bytes);
 
-const HEAD: &[u8] = br#"{"To_Account":["#;
+/// The start of every chunk's body, up to its first recipient (the model's).
+const HEAD: &[u8] = tim_model::c2c::BATCH_HEAD;
 /// The longest decimal u32.
 const MAX_RANDOM_DIGITS: usize = 10;
 
@@ -299,27 +300,13 @@ impl Fanout {
     /// each chunk gets its own). Fails when the message cannot be sent even to one recipient.
     pub fn new(client: Client, message: &BatchSendMsgRequest, options: FanoutOptions) -> Result<Self, Error> {
         let command = BatchSendMsgRequest::command().path;
-        let pinned = BatchSendMsgRequest::command().idempotency.pinned();
-        if let Some(nested) = pinned.iter().find(|path| path.contains('[') || path.contains('.')) {
-            return Err(Error::NotSent { command, reason: format!("cannot pin the nested key {nested} per chunk") });
-        }
+        let template = message.batch_template().map_err(|reason| Error::NotSent { command, reason })?;
         let invalid = |error: ValidationError| Error::Invalid { command, errors: error.into() };
         if options.concurrency == 0 {
             return Err(invalid(ValidationError::new("concurrency", tim_model::Problem::Rule("must be at least 1"))));
         }
         let max_recipients = options.max_recipients.clamp(1, MAX_BATCH_RECIPIENTS);
         let max_bytes = options.max_bytes.min(MAX_MSG_BYTES);
-        let mut value = serde_json::to_value(message)
-            .map_err(|e| Error::NotSent { command, reason: format!("cannot encode the message: {e}") })?;
-        let fields = value.as_object_mut().ok_or_else(|| Error::NotSent { command, reason: "not an object".into() })?;
-        fields.remove("To_Account");
-        for key in pinned {
-            fields.remove(*key);
-        }
-        let rest = serde_json::to_vec(&value)
-            .map_err(|e| Error::NotSent { command, reason: format!("cannot encode the message: {e}") })?;
-        // `{...}` becomes `,...}` (or `}` for an empty object) after the recipients and the keys.
-        let tail = if rest.len() > 2 { [b",".as_slice(), &rest[1..]].concat() } else { b"}".to_vec() };
         // The message must pass validation for a one-recipient chunk with the longest UserID.
         let mut probe = message.clone();
         probe.to_account = vec![UserId::new("x".repeat(tim_model::MAX_USER_ID_BYTES)).map_err(invalid)?];
@@ -328,16 +315,15 @@ impl Fanout {
         probe.validate().map_err(|errors| Error::Invalid { command, errors })?;
         let options = FanoutOptions { max_recipients, max_bytes, ..options };
         let (progress, _) = watch::channel(FanoutProgress::default());
-        let keys = key_prefixes(pinned);
-        let position = |name: &str| pinned.iter().position(|key| *key == name);
-        let key_positions = position("MsgSeq").zip(position("MsgRandom"));
+        let keys: Arc<[Box<[u8]>]> = template.key_prefixes.into();
+        let key_positions = template.seq_and_random;
         let resolver = (options.resolve_unknown && key_positions.is_some())
             .then(|| resolve::Resolver::for_message(&client, message, options.resolve_delay))
             .flatten();
         Ok(Self {
             client,
             options,
-            tail: Bytes::from(tail),
+            tail: Bytes::from(template.tail),
             keys,
             progress,
             cancel: CancelHandle::default(),
@@ -1180,12 +1166,6 @@ impl StoredChunk {
         let chunk = Chunk::from_stored(self.clone())?;
         Some(chunk.recipients().map(|(id, round)| (id.into_owned(), round)).collect())
     }
-}
-
-/// The JSON prefixes of the keys `pinned` (top-level fields of the command table), as each chunk writes them:
-/// `,"MsgSeq":`.
-fn key_prefixes(pinned: &[&str]) -> Arc<[Box<[u8]>]> {
-    pinned.iter().map(|key| format!(",\"{key}\":").into_bytes().into_boxed_slice()).collect()
 }
 
 /// An input entry without its line ending.

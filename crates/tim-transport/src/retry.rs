@@ -31,13 +31,13 @@ use crate::fanout::CancelHandle;
 use crate::http::Attempt;
 use crate::pacing::Pacer;
 use bytes::Bytes;
-use serde::Deserialize;
 use std::future::Future;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tim_model::catalog::{RetryClass, retry_class};
 use tim_model::command::{Command, RetryWindow};
+use tim_model::envelope::Outcome;
 use tokio::time::Instant;
 
 /// How retries are scheduled and limited.
@@ -117,15 +117,6 @@ impl RetryBudget {
             false
         }
     }
-}
-
-/// The envelope fields that decide an answer's fate; the rest of the body is skipped.
-#[derive(Deserialize)]
-struct Envelope {
-    #[serde(rename = "ErrorCode", default)]
-    code: i64,
-    #[serde(rename = "ErrorInfo", default)]
-    info: String,
 }
 
 /// What one operation needs besides its attempts.
@@ -356,7 +347,8 @@ fn judge(op: &Operation<'_>, attempt: Attempt, attempts: u32, refreshed: &mut bo
             raw: body,
         })),
         Attempt::Answered { status, body } => {
-            let envelope: Envelope = match serde_json::from_slice(&body) {
+            // The envelope fields that decide the answer's fate; the rest of the body is skipped.
+            let envelope: Outcome = match serde_json::from_slice(&body) {
                 Ok(envelope) => envelope,
                 Err(error) => {
                     return Step::Done(Err(Error::Unreadable {
@@ -367,15 +359,21 @@ fn judge(op: &Operation<'_>, attempt: Attempt, attempts: u32, refreshed: &mut bo
                     }));
                 }
             };
-            if envelope.code == 0 {
+            if envelope.error_code == 0 {
                 return Step::Done(Ok(body));
             }
-            let class = retry_class(envelope.code);
+            let class = retry_class(envelope.error_code);
             if class == RetryClass::AlreadyDone {
                 return Step::Done(Ok(body));
             }
-            let refused =
-                Error::Refused { command, code: envelope.code, info: envelope.info, class, raw: body, random: 0 };
+            let refused = Error::Refused {
+                command,
+                code: envelope.error_code,
+                info: envelope.error_info,
+                class,
+                raw: body,
+                random: 0,
+            };
             match class {
                 RetryClass::RefreshUserSig if !*refreshed => {
                     *refreshed = true;

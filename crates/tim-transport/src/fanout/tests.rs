@@ -8,11 +8,9 @@ fn chunks_of(ids: impl Iterator<Item = String>, text: &str) -> Vec<Chunk> {
     let mut message = BatchSendMsgRequest::new(Vec::new(), MsgBody::text(text));
     message.from_account = Some(UserId::new("sender").unwrap());
     message.msg_life_time = Some(0);
-    let mut value = serde_json::to_value(&message).unwrap();
-    value.as_object_mut().unwrap().remove("To_Account");
-    let rest = serde_json::to_vec(&value).unwrap();
-    let tail = Bytes::from([b",".as_slice(), &rest[1..]].concat());
-    let keys = key_prefixes(BatchSendMsgRequest::command().idempotency.pinned());
+    let template = message.batch_template().unwrap();
+    let tail = Bytes::from(template.tail);
+    let keys: Arc<[Box<[u8]>]> = template.key_prefixes.into();
     let mut chunker = Chunker::new(&FanoutOptions::default(), &tail, &keys);
     let mut chunks = Vec::new();
     for id in ids {
