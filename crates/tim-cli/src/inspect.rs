@@ -4,9 +4,9 @@ use crate::{Failure, print_line};
 use clap::Args;
 use std::io::{Read, Write as _};
 use std::path::PathBuf;
-use tim_model::api::{Checked, check_request_json};
 use tim_model::command::{self, COMMANDS, Idempotency, Rate};
 use tim_model::group::GroupType;
+use tim_model::registry::{Checked, check_request_json};
 
 /// Arguments of `tim validate`.
 #[derive(Debug, Args)]

@@ -49,6 +49,7 @@ pub mod group_msg;
 mod ids;
 pub mod push;
 pub mod push_all;
+pub mod registry;
 pub mod validate;
 
 pub use body::MsgBody;

@@ -137,7 +137,7 @@ fn every_command_fixture_round_trips_through_its_typed_model() {
 fn this_test_covers_every_typed_command() {
     let here: BTreeSet<CommandId> = typed_commands().into_iter().collect();
     assert_eq!(here.len(), typed_commands().len(), "a typed request is listed twice");
-    let typed: BTreeSet<CommandId> = tim_model::api::TYPED_COMMANDS.iter().copied().collect();
+    let typed: BTreeSet<CommandId> = tim_model::registry::TYPED_COMMANDS.iter().copied().collect();
     assert_eq!(here, typed);
 }
 

@@ -17,8 +17,9 @@ use serde_json::Value;
 use std::fmt;
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
-use tim_model::api::{TypedRequest, check_request_json};
+use tim_model::api::TypedRequest;
 use tim_model::command::{self, Command};
+use tim_model::registry::check_request_json;
 use tim_sig::{AdminSigCache, AdminSigConfig, SecretKey, Signer, UserSig};
 use tokio::time::Instant;
 

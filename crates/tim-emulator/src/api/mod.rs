@@ -1,7 +1,7 @@
 //! The `/v4` commands the emulator carries out, one module per service, and the answers they give.
 //!
 //! Routing reads the command table (`tim_model::command::find`); no path is spelled here. The emulated commands
-//! are exactly those `tim-model` has typed requests for (`tim_model::api::TYPED_COMMANDS`); every other command
+//! are exactly those `tim-model` has typed requests for (`tim_model::registry::TYPED_COMMANDS`); every other command
 //! of the table is answered `ErrorCode` 60009 with an `ErrorInfo` naming it. Bodies are decoded and validated by
 //! `tim-model` before the state lock is taken.
 
@@ -17,9 +17,10 @@ use crate::stats;
 use bytes::Bytes;
 use serde::Serialize;
 use std::sync::MutexGuard;
-use tim_model::api::{Checked, TypedRequest, check_request_json, decode_request};
+use tim_model::api::{TypedRequest, decode_request};
 use tim_model::command::{Command, CommandId};
 use tim_model::envelope::{ActionStatus, EmptyResponse, Response};
+use tim_model::registry::{Checked, check_request_json};
 
 /// What a handler answers: the JSON body (HTTP 200 either way).
 pub(crate) type Answer = Result<Bytes, Bytes>;
