@@ -162,6 +162,7 @@ impl Runner {
         std::fs::create_dir_all(dir.join("recipients"))
             .map_err(|e| crate::Error::Config(format!("cannot create {}: {e}", dir.join("recipients").display())))?;
         let jobs = store.jobs().map_err(|e| crate::Error::Config(e.to_string()))?;
+        sweep_local_inputs(&dir.join("recipients"), &jobs);
         let runner = Self::new(Store::Local { store, dir }, shared, concurrency);
         for job in jobs.into_iter().filter(|job| job.state == JobState::Running) {
             tracing::info!(job = job.id, covered = job.covered, "resuming a job");
@@ -615,7 +616,12 @@ impl Runner {
                         .map_err(|e| Status::internal(e.to_string()))?
                         .map_err(|e| Status::internal(format!("cannot read the recipients back: {e}")))?
                 };
-                store.create_with(spec(source), now_ms(), start_at, concurrency).map_err(|e| store_status(&e))
+                let created = store.create_with(spec(source), now_ms(), start_at, concurrency);
+                if created.is_err() {
+                    // No job refers to these recipients: they would only take room.
+                    let _ = tokio::fs::remove_file(&spool).await;
+                }
+                created.map_err(|e| store_status(&e))
             }
             Store::Postgres { store, .. } => {
                 let mut upload = store.upload().await.map_err(|e| store_status(&e))?;
@@ -632,6 +638,33 @@ impl Runner {
                 created.map_err(|e| store_status(&e))
             }
         }
+    }
+}
+
+/// Deletes the files of `recipients` (a data directory's spool) that no job of `jobs` reads: those of submissions
+/// whose gateway stopped between storing the recipients and creating the job. Run at start, while this process
+/// holds the store's lock, so no submission is under way. Files are matched by name (each is unique), so a data
+/// directory reached through another path keeps its jobs' files.
+fn sweep_local_inputs(recipients: &std::path::Path, jobs: &[JobInfo]) {
+    let referenced: std::collections::HashSet<std::ffi::OsString> = jobs
+        .iter()
+        .filter_map(|job| std::path::Path::new(&job.spec.source.path).file_name().map(ToOwned::to_owned))
+        .collect();
+    let Ok(entries) = std::fs::read_dir(recipients) else { return };
+    let mut swept = 0_u64;
+    for entry in entries.flatten() {
+        let is_file = entry.file_type().is_ok_and(|kind| kind.is_file());
+        if is_file && !referenced.contains(&entry.file_name()) {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => swept += 1,
+                Err(error) => {
+                    tracing::warn!(file = %entry.path().display(), %error, "cannot delete recipients no job reads")
+                }
+            }
+        }
+    }
+    if swept > 0 {
+        tracing::info!(swept, dir = %recipients.display(), "deleted the recipients of submissions that never became jobs");
     }
 }
 

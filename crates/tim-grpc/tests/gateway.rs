@@ -890,14 +890,22 @@ async fn jobs_pause_resume_cancel_and_wait_for_their_start_time() {
     let _ = std::fs::remove_dir_all(&data);
 }
 
+/// A gateway with jobs in a fresh data directory named after `name`, and a JobService client of it.
+async fn setup_with_jobs(
+    name: &str,
+) -> (std::path::PathBuf, Setup, pb::job_service_client::JobServiceClient<tonic::transport::Channel>) {
+    let data = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let setup = setup(FaultConfig::none(), true, |_, options| options.data_dir = Some(data.clone())).await;
+    let jobs = pb::job_service_client::JobServiceClient::new(setup.channel.clone());
+    (data, setup, jobs)
+}
+
 /// A job whose run fails (here its spooled recipients vanished before its start time) stops and says why, a watch
 /// of it ends, and resuming it once the cause is gone runs it to the end.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_whose_run_fails_stops_with_its_reason_and_runs_again_when_resumed() {
-    let data = std::env::temp_dir().join(format!("tim-gateway-job-fails-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&data);
-    let setup = setup(FaultConfig::none(), true, |_, options| options.data_dir = Some(data.clone())).await;
-    let mut jobs = pb::job_service_client::JobServiceClient::new(setup.channel.clone());
+    let (data, setup, mut jobs) = setup_with_jobs("tim-gateway-job-fails").await;
     let start_at =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64 + 2_000;
     let lines = "fails1\nfails2\n".to_owned();
@@ -937,4 +945,37 @@ async fn the_metrics_port_closes_connections_whose_headers_never_end() {
     let closed = tokio::time::timeout(Duration::from_secs(300), stream.read_to_end(&mut seen)).await;
     assert!(closed.is_ok(), "the metrics server closed the connection");
     assert!(started.elapsed() >= tim_grpc::METRICS_HEADER_TIMEOUT);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recipients_no_job_reads_are_deleted_at_start_and_a_jobs_own_are_kept() {
+    let (data, setup, mut jobs) = setup_with_jobs("tim-gateway-sweep").await;
+    let recipients: String = (0..10).map(|i| format!("sw{i}\n")).collect();
+    let submitted = futures_util::stream::iter([job_start(0), job_recipients(recipients)]);
+    let job = jobs.submit_job(authed(submitted)).await.unwrap().into_inner();
+    let done = common::watch_to_end(&mut jobs, TOKEN, job.id).await;
+    assert_eq!((done.state, done.delivered), (pb::JobState::Finished as i32, 10));
+    setup.stop.send(()).unwrap();
+    setup.served.await.unwrap();
+
+    // What a gateway stopped between storing a submission's recipients and creating its job leaves behind.
+    let spool = data.join("recipients");
+    let listed = || {
+        let mut names: Vec<String> =
+            std::fs::read_dir(&spool).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        names.sort();
+        names
+    };
+    let kept = listed();
+    assert_eq!(kept.len(), 1, "the job's own recipients: {kept:?}");
+    std::fs::write(spool.join("0-deadbeef.txt"), "never\nbecame\na job\n").unwrap();
+
+    let config = ClientConfig::new(Endpoint::BaseUrl(setup.emulator.base_url()));
+    let client = Client::new(SDKAPPID, "administrator", SecretKey::new(KEY).unwrap(), config).unwrap();
+    let mut options = options();
+    options.data_dir = Some(data.clone());
+    let embedded = Gateway::new(client, options).unwrap().embed().await.unwrap();
+    assert_eq!(listed(), kept, "the orphan is deleted at start, the job's file is kept");
+    embedded.shutdown().await;
+    std::fs::remove_dir_all(&data).unwrap();
 }
