@@ -31,6 +31,28 @@ pub(crate) fn examples() -> Result<(), String> {
     Ok(())
 }
 
+/// How long installing the toolchain may take before the check is given up (a machine whose network refuses the
+/// download may also leave it hanging).
+const INSTALL_DEADLINE: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Runs `command` and says whether it succeeded before `deadline`; past it the command is killed.
+fn run_with_deadline(command: &mut Command, deadline: std::time::Duration) -> bool {
+    let Ok(mut child) = command.spawn() else { return false };
+    let started = std::time::Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return status.success(),
+            Ok(None) if started.elapsed() < deadline => std::thread::sleep(std::time::Duration::from_millis(200)),
+            _ => {
+                println!("xtask: `{}` did not finish within {deadline:?}: stopped", crate::shown(command));
+                let _ = child.kill();
+                let _ = child.wait();
+                return false;
+            }
+        }
+    }
+}
+
 /// The workspace's `rust-version`, from its `Cargo.toml`.
 fn declared_rust_version() -> Result<String, String> {
     let path = workspace_root().join("Cargo.toml");
@@ -60,10 +82,10 @@ pub(crate) fn msrv() -> Result<(), String> {
     };
     if !present(&toolchain) {
         println!("xtask: the declared rust-version {version} is not installed: installing it with rustup");
-        let installed = Command::new("rustup")
-            .args(["toolchain", "install", &version, "--profile", "minimal"])
-            .status()
-            .is_ok_and(|status| status.success());
+        let installed = run_with_deadline(
+            Command::new("rustup").args(["toolchain", "install", &version, "--profile", "minimal"]),
+            INSTALL_DEADLINE,
+        );
         if !installed || !present(&toolchain) {
             println!(
                 "xtask: MSRV CHECK NOT RUN: Rust {version} cannot be installed on this machine; \
@@ -84,4 +106,24 @@ pub(crate) fn msrv() -> Result<(), String> {
     run(&mut command)?;
     println!("xtask: the workspace builds with its rust-version, Rust {version}");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn a_command_past_its_deadline_is_stopped_and_counts_as_failed() {
+        assert!(run_with_deadline(&mut Command::new("true"), Duration::from_secs(60)));
+        assert!(!run_with_deadline(&mut Command::new("false"), Duration::from_secs(60)));
+        assert!(!run_with_deadline(Command::new("sleep").arg("600"), Duration::from_millis(100)));
+        assert!(!run_with_deadline(&mut Command::new("/nonexistent/program"), Duration::from_secs(60)));
+    }
+
+    #[test]
+    fn the_declared_rust_version_is_read_from_the_workspace() {
+        let version = declared_rust_version().unwrap();
+        assert!(version.split('.').all(|part| part.parse::<u32>().is_ok()), "{version}");
+    }
 }
