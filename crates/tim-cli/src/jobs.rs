@@ -1,5 +1,6 @@
 //! Durable fan-outs: `tim fanout --journal DIR` (create or resume the job of this message and recipients file)
-//! and `tim jobs list|show|cancel --journal DIR`, on `tim-jobs`' store.
+//! and `tim jobs list|show|cancel|pause|resume` on a journal directory (`--journal DIR`, `tim-jobs`' embedded
+//! store) or on the jobs the gateway's replicas share in PostgreSQL (`--postgres URL`).
 
 use crate::remote::{FanoutArgs, ReportSink, progress_bar, runtime, stop_on_signals};
 use crate::{Failure, print_line, say};
@@ -26,12 +27,65 @@ pub(crate) enum JobsCommand {
     Resume(JobArgs),
 }
 
-/// Where the jobs are.
+/// Where the jobs are: a journal directory, or the PostgreSQL database of the gateway's replicas.
 #[derive(Debug, Args)]
+#[group(skip)]
+#[command(group(clap::ArgGroup::new("store").args(["journal", "postgres"]).required(true)))]
 pub(crate) struct StoreArgs {
     /// The journal directory given to `tim fanout --journal`.
     #[arg(long, value_name = "DIR")]
-    journal: PathBuf,
+    journal: Option<PathBuf>,
+    /// The jobs of `tim serve` replicas in PostgreSQL (their `[cluster] postgres_url`); `?sslmode=require` for TLS.
+    /// Pausing or cancelling a job that a replica runs stops it at the replica's next lease renewal.
+    #[arg(long, value_name = "URL")]
+    postgres: Option<String>,
+    /// With `--postgres`: a PEM file of a private CA that signed the database server's certificate.
+    #[arg(long, value_name = "FILE", requires = "postgres")]
+    postgres_ca_file: Option<PathBuf>,
+}
+
+/// What `tim jobs` asks of a store.
+enum Ask {
+    List,
+    Show(JobId),
+    Cancel(JobId),
+    Pause(JobId),
+    Resume(JobId),
+}
+
+impl StoreArgs {
+    /// Carries out `ask` on the store and returns the jobs it concerns.
+    fn apply(&self, ask: &Ask) -> Result<Vec<JobInfo>, Failure> {
+        if let Some(dir) = &self.journal {
+            let store = JobStore::open(dir)?;
+            return Ok(match *ask {
+                Ask::List => store.jobs()?,
+                Ask::Show(id) => vec![store.job(id)?],
+                Ask::Cancel(id) => vec![store.cancel(id, now_ms())?],
+                Ask::Pause(id) => vec![store.pause(id, now_ms())?],
+                Ask::Resume(id) => vec![store.unpause(id, now_ms())?],
+            });
+        }
+        let url = self.postgres.as_deref().ok_or_else(|| Failure("give --journal DIR or --postgres URL".into()))?;
+        let ca = match &self.postgres_ca_file {
+            Some(path) => {
+                vec![std::fs::read(path).map_err(|e| Failure(format!("cannot read {}: {e}", path.display())))?]
+            }
+            None => Vec::new(),
+        };
+        runtime()?.block_on(async {
+            let store = tim_jobs::PgJobStore::connect(url, 1, &ca).await.map_err(|e| {
+                Failure(format!("the jobs in PostgreSQL at {}: {e}", tim_transport::config::redact_url(url)))
+            })?;
+            Ok(match *ask {
+                Ask::List => store.jobs().await?,
+                Ask::Show(id) => vec![store.job(id).await?],
+                Ask::Cancel(id) => vec![store.cancel(id, now_ms()).await?],
+                Ask::Pause(id) => vec![store.pause(id, now_ms()).await?],
+                Ask::Resume(id) => vec![store.unpause(id, now_ms()).await?],
+            })
+        })
+    }
 }
 
 /// One job of a store.
@@ -49,31 +103,21 @@ fn now_ms() -> i64 {
 }
 
 pub(crate) fn run(command: &JobsCommand) -> Result<(), Failure> {
-    match command {
-        JobsCommand::List(args) => {
-            let store = JobStore::open(&args.journal)?;
-            for job in store.jobs()? {
-                print_line(&list_line(&job))?;
-            }
-            Ok(())
-        }
-        JobsCommand::Show(args) => {
-            let job = JobStore::open(&args.store.journal)?.job(args.job)?;
-            print_line(&serde_json::to_string_pretty(&job).unwrap_or_default())
-        }
-        JobsCommand::Cancel(args) => {
-            let job = JobStore::open(&args.store.journal)?.cancel(args.job, now_ms())?;
-            print_line(&list_line(&job))
-        }
-        JobsCommand::Pause(args) => {
-            let job = JobStore::open(&args.store.journal)?.pause(args.job, now_ms())?;
-            print_line(&list_line(&job))
-        }
-        JobsCommand::Resume(args) => {
-            let job = JobStore::open(&args.store.journal)?.unpause(args.job, now_ms())?;
-            print_line(&list_line(&job))
+    let (store, ask) = match command {
+        JobsCommand::List(store) => (store, Ask::List),
+        JobsCommand::Show(args) => (&args.store, Ask::Show(args.job)),
+        JobsCommand::Cancel(args) => (&args.store, Ask::Cancel(args.job)),
+        JobsCommand::Pause(args) => (&args.store, Ask::Pause(args.job)),
+        JobsCommand::Resume(args) => (&args.store, Ask::Resume(args.job)),
+    };
+    for job in store.apply(&ask)? {
+        if matches!(ask, Ask::Show(_)) {
+            print_line(&serde_json::to_string_pretty(&job).unwrap_or_default())?;
+        } else {
+            print_line(&list_line(&job))?;
         }
     }
+    Ok(())
 }
 
 fn list_line(job: &JobInfo) -> String {
