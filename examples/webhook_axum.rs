@@ -16,29 +16,26 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use std::collections::HashMap;
 use std::sync::Arc;
+use tim_model::callback::CallbackQuery;
+use tim_model::envelope::{EmptyResponse, NoFields};
 use tim_sig::{WebhookToken, WebhookVerifier};
 
 /// The token set in the console's callback settings (here, the example's own).
 const TOKEN: &str = "example-webhook-token";
 
 struct Webhooks {
-    sdkappid: String,
+    sdkappid: u64,
     verifier: WebhookVerifier,
 }
 
 /// Any path: the console's callback URL is the app's choice.
-async fn callback(
-    State(webhooks): State<Arc<Webhooks>>,
-    Query(query): Query<HashMap<String, String>>,
-    body: Bytes,
-) -> Response {
-    let get = |key: &str| query.get(key).map_or("", String::as_str);
-    if get("SdkAppid") != webhooks.sdkappid {
+async fn callback(State(webhooks): State<Arc<Webhooks>>, Query(query): Query<CallbackQuery>, body: Bytes) -> Response {
+    if !query.is_for(webhooks.sdkappid) {
         return (StatusCode::UNAUTHORIZED, "not this app's callback").into_response();
     }
-    if let Err(refused) = webhooks.verifier.verify(get("RequestTime"), get("Sign"), tim_examples::now()) {
+    let (time, sign) = (query.request_time.as_deref().unwrap_or(""), query.sign.as_deref().unwrap_or(""));
+    if let Err(refused) = webhooks.verifier.verify(time, sign, tim_examples::now()) {
         // The error never contains the token or the expected signature.
         return (StatusCode::UNAUTHORIZED, refused.to_string()).into_response();
     }
@@ -47,15 +44,16 @@ async fn callback(
         Ok(event) => event,
         Err(error) => return (StatusCode::BAD_REQUEST, format!("not JSON: {error}")).into_response(),
     };
-    println!("accepted {} from {}: {event}", get("CallbackCommand"), get("ClientIP"));
+    let command = query.callback_command.as_deref().unwrap_or("?");
+    println!("accepted {command} from {}: {event}", query.client_ip.as_deref().unwrap_or("?"));
     // ErrorCode 0: after-events are acknowledged, before-events allowed.
-    axum::Json(serde_json::json!({"ActionStatus": "OK", "ErrorCode": 0, "ErrorInfo": ""})).into_response()
+    axum::Json(EmptyResponse::ok(NoFields::default())).into_response()
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let webhooks = Arc::new(Webhooks {
-        sdkappid: tim_examples::SDKAPPID.to_string(),
+        sdkappid: tim_examples::SDKAPPID,
         verifier: WebhookVerifier::new(WebhookToken::new(TOKEN)?),
     });
     let app = Router::new().route("/{*path}", post(callback)).with_state(webhooks);
@@ -70,13 +68,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         r#"{"CallbackCommand":"C2C.CallbackAfterSendMsg","From_Account":"alice","To_Account":"bob","MsgBody":[]}"#;
     let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
     let post = |sdkappid: u64, sign: String| {
-        let uri = format!(
-            "http://{address}/tim/callback?SdkAppid={sdkappid}&CallbackCommand=C2C.CallbackAfterSendMsg\
-             &contenttype=json&ClientIP=127.0.0.1&OptPlatform=RESTAPI&RequestTime={time}&Sign={sign}"
-        );
-        let request = hyper::Request::post(uri)
-            .header("content-type", "application/json")
-            .body(Full::new(Bytes::from_static(body.as_bytes())));
+        let query = CallbackQuery {
+            sdkappid: Some(sdkappid.to_string()),
+            callback_command: Some("C2C.CallbackAfterSendMsg".into()),
+            content_type: Some("json".into()),
+            client_ip: Some("127.0.0.1".into()),
+            opt_platform: Some("RESTAPI".into()),
+            request_time: Some(time.clone()),
+            sign: Some(sign),
+        };
+        let uri = serde_urlencoded::to_string(&query).map(|query| format!("http://{address}/tim/callback?{query}"));
+        let request = uri.map_err(Box::<dyn std::error::Error>::from).and_then(|uri| {
+            hyper::Request::post(uri)
+                .header("content-type", "application/json")
+                .body(Full::new(Bytes::from_static(body.as_bytes())))
+                .map_err(Into::into)
+        });
         let client = client.clone();
         async move {
             let response = client.request(request?).await?;

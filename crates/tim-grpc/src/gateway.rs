@@ -333,11 +333,6 @@ impl EmbeddedGateway {
         self.routes.clone()
     }
 
-    /// Fan-outs running now.
-    pub fn running_fanouts(&self) -> usize {
-        self.tracker.active()
-    }
-
     /// Stops the gateway's work once the server no longer takes calls: jobs stop at once (they resume at the
     /// next start), running fan-outs may finish until the grace period ends, then those still running are
     /// cancelled (their callers get reports saying so). Returns what was left undone.

@@ -344,11 +344,18 @@ impl TypedRequest for BatchSendMsgRequest {
     }
 }
 
+/// The one spelling of the field of a batchsendmsg body that lists its recipients, for the constants below.
+macro_rules! batch_recipients_field {
+    () => {
+        "To_Account"
+    };
+}
+
 /// The field of a batchsendmsg body that lists its recipients.
-pub const BATCH_RECIPIENTS_FIELD: &str = "To_Account";
+pub const BATCH_RECIPIENTS_FIELD: &str = batch_recipients_field!();
 
 /// The start of every batchsendmsg body a fan-out writes, up to its first recipient: `{"To_Account":[`.
-pub const BATCH_HEAD: &[u8] = br#"{"To_Account":["#;
+pub const BATCH_HEAD: &[u8] = concat!("{\"", batch_recipients_field!(), "\":[").as_bytes();
 
 /// A batchsendmsg body cut where a fan-out writes each chunk's own parts (see
 /// [`BatchSendMsgRequest::batch_template`]): [`BATCH_HEAD`], the chunk's quoted recipients separated by commas,

@@ -38,6 +38,7 @@ pub mod account;
 pub mod api;
 mod body;
 pub mod c2c;
+pub mod callback;
 pub mod catalog;
 pub mod command;
 pub mod control;
