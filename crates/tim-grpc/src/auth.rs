@@ -1,6 +1,7 @@
 //! Caller authentication and the per-caller concurrency limit, as a tower layer in front of every tim service.
 //!
-//! The gateway holds the app's secret key, so every call but gRPC health must carry
+//! The gateway holds the app's secret key, so every call to a service behind the layer (the tim services and
+//! reflection; gRPC health is served beside it, since load balancers probe it) must carry
 //! `authorization: Bearer TOKEN` with a token from the configuration. Tokens are kept only as SHA-256 digests and
 //! compared in constant time (every configured digest is compared, whichever matches). An unauthenticated call
 //! gets `UNAUTHENTICATED` and reaches no service. An authenticated caller may have at most `max_concurrent` calls
@@ -16,9 +17,6 @@ use subtle::ConstantTimeEq;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::Status;
 use tonic::body::Body;
-
-/// The path prefix of the gRPC health service, which needs no token (load balancers probe it).
-const HEALTH_PREFIX: &str = "/grpc.health.v1.Health/";
 
 /// One caller allowed to use the gateway.
 #[derive(Clone)]
@@ -141,9 +139,6 @@ where
         // The service that was polled ready handles this request; a fresh clone takes its place.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        if request.uri().path().starts_with(HEALTH_PREFIX) {
-            return Box::pin(inner.call(request));
-        }
         let method = crate::metrics::method_name(request.uri().path());
         let token = request
             .headers()
