@@ -6,8 +6,16 @@ use std::path::PathBuf;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?).join("../../proto");
-    let files = ["accounts", "common", "fanout", "groups", "jobs", "messages", "rest"]
-        .map(|name| root.join(format!("tim/v1/{name}.proto")));
+    // Every file of the package, hand-written or generated from the command declarations.
+    let dir = root.join("tim/v1");
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .filter(|path| path.extension().is_some_and(|ext| ext == "proto"))
+        .collect();
+    files.sort();
     for file in &files {
         println!("cargo:rerun-if-changed={}", file.display());
     }

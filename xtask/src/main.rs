@@ -8,6 +8,8 @@
 //!   (`polyglot.rs`).
 //! - `bench [FILTER]`: runs the criterion benches, then writes their figures and ratios to
 //!   `target/bench-summary.json` and prints them as a table.
+//! - `codegen [--check]`: writes (or compares against what is checked in) every file generated from the command
+//!   declarations in `crates/tim-model/commands/` (`codegen.rs`); `cargo test` runs the check too.
 //! - `release`: builds `tim` in release mode and assembles `<target>/dist/tim-<version>-<host>/` (binary,
 //!   descriptor set, protos, README, SHA256SUMS) and its `.tar.gz` (`release.rs`).
 //!
@@ -19,6 +21,7 @@
 
 mod bench;
 mod binary;
+mod codegen;
 mod deps;
 mod library;
 mod polyglot;
@@ -33,6 +36,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("bench") => bench::run(&args[1..]),
+        Some("codegen") => codegen::run(&args[1..]),
         Some("deps") => deps::check(),
         Some("polyglot") => polyglot::check(),
         Some("docs") => library::docs(),

@@ -22,6 +22,7 @@ pub(crate) fn for_validation(command: CommandId, errors: &ValidationErrors, body
             Service::C2c | Service::Push => 90001,
             Service::Group => GROUP_JSON_PARSE,
             Service::Account => 60003,
+            Service::Profile => 40001,
         };
         return (code, format!("request body is not JSON: {errors}"));
     }
@@ -33,6 +34,7 @@ pub(crate) fn for_validation(command: CommandId, errors: &ValidationErrors, body
         Service::Push => push_code(top, &field, first.problem()),
         Service::Group => group_code(command, top, first.problem()),
         Service::Account => account_code(first.problem()),
+        Service::Profile => profile_code(top, &field, first.problem(), missing),
     };
     (code, errors.to_string())
 }
@@ -56,6 +58,7 @@ enum Service {
     Push,
     Group,
     Account,
+    Profile,
 }
 
 fn service(command: CommandId) -> Service {
@@ -63,6 +66,7 @@ fn service(command: CommandId) -> Service {
         "openim" => Service::C2c,
         "all_member_push" => Service::Push,
         "im_open_login_svc" => Service::Account,
+        "profile" => Service::Profile,
         _ => Service::Group,
     }
 }
@@ -85,6 +89,8 @@ fn c2c_code(command: CommandId, top: &str, field: &str, problem: &Problem, missi
     match top {
         // More than 500 recipients.
         "To_Account" if matches!(problem, Problem::TooMany { .. }) => 90011,
+        // query_online_status: an empty list is a request that does not parse.
+        "To_Account" if command == CommandId::QueryOnlineStatus && matches!(problem, Problem::Empty) => 90001,
         // To_Account missing, empty or not a string.
         "To_Account" => 90003,
         // From_Account missing, empty or not a valid UserID.
@@ -115,6 +121,26 @@ fn c2c_code(command: CommandId, top: &str, field: &str, problem: &Problem, missi
         _ if command == CommandId::AdminGetRoamMsg => 70402,
         // Anything else about the message.
         _ => 90010,
+    }
+}
+
+/// portrait_get and portrait_set (the profile service's codes, 40001 to 40610).
+fn profile_code(top: &str, field: &str, problem: &Problem, missing: bool) -> i64 {
+    let on_value = field.ends_with(".Value");
+    match problem {
+        // To_Account missing or empty.
+        _ if top == "To_Account" && (missing || matches!(problem, Problem::Empty)) => 40002,
+        // A tag that cannot exist.
+        Problem::Rule(rule) if *rule == tim_model::profile::UNKNOWN_TAG => 40009,
+        // A value of the wrong type for its tag, or an integer out of range.
+        Problem::Rule(rule) if *rule == tim_model::profile::WRONG_VALUE_TYPE => 40610,
+        Problem::OutOfRange { .. } if on_value => 40610,
+        // A value that is not one of a standard tag's values.
+        Problem::NotAllowed { .. } if on_value => 40605,
+        // A value over its length.
+        Problem::TooLong { .. } if on_value => 40601,
+        // Anything else: the request's parameters are wrong.
+        _ => 40001,
     }
 }
 

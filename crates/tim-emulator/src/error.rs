@@ -32,6 +32,13 @@ pub enum Error {
         reason: String,
     },
 
+    /// A declared custom profile field is not `Tag_Profile_Custom_` and 1 to 8 letters.
+    #[error("custom profile field {tag:?} must be Tag_Profile_Custom_ and 1 to 8 letters")]
+    CustomProfileField {
+        /// The tag as given.
+        tag: String,
+    },
+
     /// A UserID given to the emulator (an admin, or an account to create) breaks the UserID rules.
     #[error("user id {user_id:?} is invalid: {reason}")]
     InvalidUserId {

@@ -38,7 +38,8 @@
 //!
 //! | Service | Commands |
 //! |---|---|
-//! | accounts | `account_import`, `multiaccount_import`, `account_check`, `account_delete` |
+//! | accounts | `account_import`, `multiaccount_import`, `account_check`, `account_delete`, `query_online_status` (every existing account `Offline`: no client logs in here) |
+//! | profiles | `portrait_get`, `portrait_set` (standard fields, and custom ones declared with [`EmulatorBuilder::custom_profile_fields`]) |
 //! | groups | `create_group` (every type), `destroy_group`, `add_group_member`, `delete_group_member`, `get_group_info`, `get_group_member_info` |
 //! | C2C | `sendmsg`, `batchsendmsg`, `importmsg`, `admin_msgwithdraw`, `admin_getroammsg` |
 //! | group messages | `send_group_msg`, `send_group_system_notification`, `send_broadcast_msg`, `import_group_msg`, `group_msg_recall`, `group_msg_get_simple` |
@@ -141,6 +142,8 @@ pub(crate) struct Inner {
     pub(crate) seed: u64,
     /// Whether the app has broadcast messages enabled (send_broadcast_msg answers 10007 when not).
     pub(crate) broadcast: bool,
+    /// The custom profile fields the app declared (`Tag_Profile_Custom_*`).
+    pub(crate) custom_profile_fields: Vec<String>,
     pub(crate) limiter: Limiter,
     pub(crate) state: Mutex<State>,
     pub(crate) counters: Counters,
@@ -169,6 +172,7 @@ pub struct EmulatorBuilder {
     seed: u64,
     quotas: QuotaConfig,
     broadcast: bool,
+    custom_profile_fields: Vec<String>,
 }
 
 impl std::fmt::Debug for EmulatorBuilder {
@@ -182,6 +186,7 @@ impl std::fmt::Debug for EmulatorBuilder {
             .field("seed", &self.seed)
             .field("quotas", &self.quotas)
             .field("broadcast", &self.broadcast)
+            .field("custom_profile_fields", &self.custom_profile_fields)
             .finish_non_exhaustive()
     }
 }
@@ -218,6 +223,14 @@ impl EmulatorBuilder {
         self
     }
 
+    /// The custom profile fields the app declared in the console, with their whole tag
+    /// (`Tag_Profile_Custom_Level`); portrait_get and portrait_set answer 40009 for any other custom tag (default:
+    /// none). A tag that is not `Tag_Profile_Custom_` and 1 to 8 letters is refused.
+    pub fn custom_profile_fields<I: IntoIterator<Item = S>, S: Into<String>>(mut self, tags: I) -> Self {
+        self.custom_profile_fields = tags.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// The seed of the fault draws and of the values the emulator picks (default [`DEFAULT_SEED`]).
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
@@ -239,6 +252,11 @@ impl EmulatorBuilder {
             check_user_id(admin)?;
         }
         self.faults.check()?;
+        for tag in &self.custom_profile_fields {
+            if !tag.starts_with(tim_model::profile::CUSTOM_TAG_PREFIX) || tim_model::profile::tag_kind(tag).is_none() {
+                return Err(Error::CustomProfileField { tag: tag.clone() });
+            }
+        }
         let mut state = State::new(
             self.seed,
             dedupe_window(CommandId::SendMsg),
@@ -258,6 +276,7 @@ impl EmulatorBuilder {
             faults: self.faults,
             seed: self.seed,
             broadcast: self.broadcast,
+            custom_profile_fields: self.custom_profile_fields,
             limiter: Limiter::new(self.quotas),
             state: Mutex::new(state),
             arrivals: AtomicU64::new(0),
@@ -303,6 +322,7 @@ impl Emulator {
             seed: DEFAULT_SEED,
             quotas: QuotaConfig::default(),
             broadcast: true,
+            custom_profile_fields: Vec::new(),
         }
     }
 

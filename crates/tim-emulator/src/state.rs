@@ -140,11 +140,12 @@ impl AccountRuns {
     }
 }
 
-/// Profile fields from account_import.
+/// An account's profile fields, from account_import and portrait_set.
 #[derive(Debug, Default)]
 pub(crate) struct Profile {
-    pub(crate) nick: Option<String>,
-    pub(crate) face_url: Option<String>,
+    /// Each field that was set, by tag (account_import's `Nick` and `FaceUrl` are `Tag_Profile_IM_Nick` and
+    /// `Tag_Profile_IM_Image`).
+    pub(crate) tags: std::collections::BTreeMap<String, tim_model::TextOrNumber>,
 }
 
 /// A member's role.

@@ -22,6 +22,7 @@ mod fanout;
 mod group;
 mod group_msg;
 mod path;
+mod profile;
 mod push_all;
 
 #[cfg(test)]
@@ -119,6 +120,33 @@ impl Collector {
     fn body(&mut self, field: &str, elements: Vec<pb::MsgElement>) -> Option<MsgBody> {
         let elements = elem::elements_from_pb(elements, field, &mut self.0)?;
         MsgBody::new(elements).map_err(|error| self.0.push(error.under(field))).ok()
+    }
+
+    /// A string-or-number value at `field`; a value of neither kind is reported missing.
+    fn text_or_number(&mut self, field: &str, value: pb::TextOrNumber) -> Option<tim_model::TextOrNumber> {
+        match value.kind {
+            Some(pb::text_or_number::Kind::Text(text)) => Some(tim_model::TextOrNumber::Text(text)),
+            Some(pb::text_or_number::Kind::Number(number)) => Some(tim_model::TextOrNumber::Number(number)),
+            None => {
+                self.fail(field, Problem::Missing);
+                None
+            }
+        }
+    }
+
+    /// A string-or-number value at `field` that must be present.
+    fn required_text_or_number(
+        &mut self,
+        field: &str,
+        value: Option<pb::TextOrNumber>,
+    ) -> Option<tim_model::TextOrNumber> {
+        match value {
+            Some(value) => self.text_or_number(field, value),
+            None => {
+                self.fail(field, Problem::Missing);
+                None
+            }
+        }
     }
 
     /// Records a broken field that no constructor checks.

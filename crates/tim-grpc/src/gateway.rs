@@ -6,7 +6,7 @@ use crate::error::Error;
 use crate::fanout::{FanoutRpc, Tracker};
 use crate::metrics::Metrics;
 use crate::pb;
-use crate::service::{Accounts, Groups, Messages, Rest, Shared};
+use crate::service::{Rest, Shared};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -271,25 +271,7 @@ impl Gateway {
         };
         let jobs = crate::jobs::JobRpc { runner: runner.clone() };
         let shared = &self.shared;
-        let routes = Routes::default()
-            .add_service(
-                auth.layer(
-                    pb::message_service_server::MessageServiceServer::new(Messages(shared.clone()))
-                        .max_decoding_message_size(limit),
-                ),
-            )
-            .add_service(
-                auth.layer(
-                    pb::account_service_server::AccountServiceServer::new(Accounts(shared.clone()))
-                        .max_decoding_message_size(limit),
-                ),
-            )
-            .add_service(
-                auth.layer(
-                    pb::group_service_server::GroupServiceServer::new(Groups(shared.clone()))
-                        .max_decoding_message_size(limit),
-                ),
-            )
+        let routes = crate::service::add_typed_services(Routes::default(), &auth, shared, limit)
             .add_service(auth.layer(
                 pb::rest_service_server::RestServiceServer::new(Rest(shared.clone())).max_decoding_message_size(limit),
             ))

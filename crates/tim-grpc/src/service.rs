@@ -74,36 +74,7 @@ macro_rules! rpcs {
     };
 }
 
-rpcs!(Messages, pb::message_service_server::MessageService, "MessageService" {
-    send_msg SendMsg(SendMsgRequest) -> SendMsgResponse,
-    batch_send_msg BatchSendMsg(BatchSendMsgRequest) -> BatchSendMsgResponse,
-    import_msg ImportMsg(ImportMsgRequest) -> ImportMsgResponse,
-    admin_msg_withdraw AdminMsgWithdraw(AdminMsgWithdrawRequest) -> AdminMsgWithdrawResponse,
-    admin_get_roam_msg AdminGetRoamMsg(AdminGetRoamMsgRequest) -> AdminGetRoamMsgResponse,
-    send_group_msg SendGroupMsg(SendGroupMsgRequest) -> SendGroupMsgResponse,
-    send_group_system_notification SendGroupSystemNotification(SendGroupSystemNotificationRequest) -> SendGroupSystemNotificationResponse,
-    send_broadcast_msg SendBroadcastMsg(SendBroadcastMsgRequest) -> SendBroadcastMsgResponse,
-    import_group_msg ImportGroupMsg(ImportGroupMsgRequest) -> ImportGroupMsgResponse,
-    group_msg_recall GroupMsgRecall(GroupMsgRecallRequest) -> GroupMsgRecallResponse,
-    group_msg_get_simple GroupMsgGetSimple(GroupMsgGetSimpleRequest) -> GroupMsgGetSimpleResponse,
-    im_push ImPush(ImPushRequest) -> ImPushResponse,
-});
-
-rpcs!(Accounts, pb::account_service_server::AccountService, "AccountService" {
-    account_import AccountImport(AccountImportRequest) -> AccountImportResponse,
-    multi_account_import MultiAccountImport(MultiAccountImportRequest) -> MultiAccountImportResponse,
-    account_check AccountCheck(AccountCheckRequest) -> AccountCheckResponse,
-    account_delete AccountDelete(AccountDeleteRequest) -> AccountDeleteResponse,
-});
-
-rpcs!(Groups, pb::group_service_server::GroupService, "GroupService" {
-    create_group CreateGroup(CreateGroupRequest) -> CreateGroupResponse,
-    destroy_group DestroyGroup(DestroyGroupRequest) -> DestroyGroupResponse,
-    add_group_member AddGroupMember(AddGroupMemberRequest) -> AddGroupMemberResponse,
-    delete_group_member DeleteGroupMember(DeleteGroupMemberRequest) -> DeleteGroupMemberResponse,
-    get_group_info GetGroupInfo(GetGroupInfoRequest) -> GetGroupInfoResponse,
-    get_group_member_info GetGroupMemberInfo(GetGroupMemberInfoRequest) -> GetGroupMemberInfoResponse,
-});
+include!("service/rpcs.rs");
 
 /// The generic call.
 #[derive(Debug, Clone)]

@@ -119,6 +119,108 @@ fn text(text: &str) -> Vec<pb::MsgElement> {
     vec![pb::MsgElement::text(text)]
 }
 
+/// A profile field for the profile RPCs.
+fn field(tag: &str, value: pb::text_or_number::Kind) -> pb::ProfileItem {
+    pb::ProfileItem { tag: tag.into(), value: Some(pb::TextOrNumber { kind: Some(value) }) }
+}
+
+#[tokio::test]
+async fn profiles_and_online_status_reach_the_emulator() {
+    use pb::text_or_number::Kind;
+    let setup = setup(FaultConfig::none(), false, |_, _| {}).await;
+    let mut accounts = pb::account_service_client::AccountServiceClient::new(setup.channel.clone());
+    let mut profiles = pb::profile_service_client::ProfileServiceClient::new(setup.channel.clone());
+    accounts
+        .account_import(authed(pb::AccountImportRequest {
+            user_id: "alice".into(),
+            nick: Some("Alice".into()),
+            face_url: None,
+        }))
+        .await
+        .unwrap();
+
+    profiles
+        .portrait_set(authed(pb::PortraitSetRequest {
+            from_account: "alice".into(),
+            profile_item: vec![
+                field("Tag_Profile_IM_Level", Kind::Number(3)),
+                field("Tag_Profile_IM_SelfSignature", Kind::Text("hello".into())),
+            ],
+        }))
+        .await
+        .unwrap();
+    let got = profiles
+        .portrait_get(authed(pb::PortraitGetRequest {
+            to_account: vec!["alice".into(), "zed".into()],
+            tag_list: vec![
+                "Tag_Profile_IM_Nick".into(),
+                "Tag_Profile_IM_Level".into(),
+                "Tag_Profile_IM_SelfSignature".into(),
+            ],
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        got.user_profile_item[0].profile_item,
+        [
+            field("Tag_Profile_IM_Nick", Kind::Text("Alice".into())),
+            field("Tag_Profile_IM_Level", Kind::Number(3)),
+            field("Tag_Profile_IM_SelfSignature", Kind::Text("hello".into())),
+        ]
+    );
+    assert_eq!((got.user_profile_item[1].to_account.as_str(), got.user_profile_item[1].result_code), ("zed", 40003));
+    assert_eq!(got.fail_account, ["zed"]);
+
+    // A refused value is named by this API's field path.
+    let refused = profiles
+        .portrait_set(authed(pb::PortraitSetRequest {
+            from_account: "alice".into(),
+            profile_item: vec![
+                field("Tag_Profile_IM_Nick", Kind::Text("fine".into())),
+                field("Tag_Profile_IM_Gender", Kind::Text("Male".into())),
+            ],
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
+    let detail = error_detail(&refused).unwrap();
+    assert_eq!(detail.violations[0].field, "profile_item[1].value", "{detail:?}");
+    assert_eq!(detail.violations[0].rest_field, "ProfileItem[1].Value");
+    let missing = profiles
+        .portrait_set(authed(pb::PortraitSetRequest {
+            from_account: "alice".into(),
+            profile_item: vec![pb::ProfileItem { tag: "Tag_Profile_IM_Nick".into(), value: None }],
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(error_detail(&missing).unwrap().violations[0].field, "profile_item[0].value");
+
+    let status = accounts
+        .query_online_status(authed(pb::QueryOnlineStatusRequest {
+            to_account: vec!["alice".into(), "zed".into()],
+            is_need_detail: Some(1),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(status.query_result.len(), 1);
+    assert_eq!(
+        (status.query_result[0].to_account.as_str(), status.query_result[0].status.as_str()),
+        ("alice", "Offline")
+    );
+    assert_eq!((status.error_list[0].to_account.as_str(), status.error_list[0].error_code), ("zed", 70107));
+    let not_allowed = accounts
+        .query_online_status(authed(pb::QueryOnlineStatusRequest {
+            to_account: vec!["alice".into()],
+            is_need_detail: Some(2),
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(error_detail(&not_allowed).unwrap().violations[0].field, "is_need_detail");
+    let _ = setup.stop.send(());
+}
+
 #[tokio::test]
 async fn every_rpc_reaches_the_emulator() {
     let setup = setup(FaultConfig::none(), false, |_, _| {}).await;

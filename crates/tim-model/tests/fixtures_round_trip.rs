@@ -8,14 +8,10 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use tim_model::MsgElement;
-use tim_model::account::*;
 use tim_model::api::{TypedRequest, decode};
 use tim_model::c2c::*;
 use tim_model::command::{self, CommandId};
-use tim_model::group::*;
-use tim_model::group_msg::*;
 use tim_model::push::OfflinePushInfo;
-use tim_model::push_all::*;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -63,30 +59,7 @@ macro_rules! typed_requests {
     };
 }
 
-typed_requests!(
-    SendMsgRequest,
-    BatchSendMsgRequest,
-    ImportMsgRequest,
-    AdminMsgWithdrawRequest,
-    AdminGetRoamMsgRequest,
-    SendGroupMsgRequest,
-    SendGroupSystemNotificationRequest,
-    SendBroadcastMsgRequest,
-    ImportGroupMsgRequest,
-    GroupMsgRecallRequest,
-    GroupMsgGetSimpleRequest,
-    ImPushRequest,
-    AccountImportRequest,
-    MultiAccountImportRequest,
-    AccountCheckRequest,
-    AccountDeleteRequest,
-    CreateGroupRequest,
-    DestroyGroupRequest,
-    AddGroupMemberRequest,
-    DeleteGroupMemberRequest,
-    GetGroupInfoRequest,
-    GetGroupMemberInfoRequest,
-);
+include!("generated/typed.rs");
 
 fn json_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)

@@ -296,3 +296,32 @@ fn offline_push_switches_are_checked_with_their_paths() {
     request.offline_push_info = Some(decode(br#"{"PushFlag": 1, "ApnsInfo": {"BadgeMode": 1}}"#).unwrap());
     assert_eq!(request.validate(), Ok(()));
 }
+
+#[test]
+fn profile_values_are_checked_against_their_tags_with_field_paths() {
+    use tim_model::profile::{PortraitSetRequest, ProfileItem};
+    let request = PortraitSetRequest {
+        from_account: tim_model::UserId::new("id1").unwrap(),
+        profile_item: vec![
+            ProfileItem::new("Tag_Profile_IM_Nick", "fine"),
+            ProfileItem::new("Tag_Profile_IM_Gender", "Male"),
+            ProfileItem::new("Tag_Profile_IM_BirthDay", "20190419"),
+            ProfileItem::new("Tag_Profile_Custom_NineLetter", "x"),
+        ],
+        extra: tim_model::Extra::new(),
+    };
+    let errors = request.validate().unwrap_err();
+    let fields: Vec<&str> = errors.errors().iter().map(|e| e.field()).collect();
+    assert_eq!(fields, ["ProfileItem[1].Value", "ProfileItem[2].Value", "ProfileItem[3].Tag"]);
+}
+
+#[test]
+fn online_status_accepts_the_older_state_spelling() {
+    use tim_model::account::QueryOnlineStatusResult;
+    let body: tim_model::envelope::Response<QueryOnlineStatusResult> = tim_model::api::decode(
+        br#"{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","QueryResult":[{"To_Account":"a","State":"Online"}]}"#,
+    )
+    .unwrap();
+    let result = body.body.query_result.unwrap();
+    assert_eq!(result[0].status, "Online");
+}

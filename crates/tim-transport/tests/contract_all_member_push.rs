@@ -4,10 +4,6 @@ mod common;
 
 use tim_model::push_all::ImPushRequest;
 
-contracts! {
-    im_push => ImPushRequest, "all_member_push/im_push";
-}
-
 #[tokio::test]
 async fn im_push_by_attributes() {
     common::contract::<ImPushRequest>("all_member_push/im_push", "request_attrs", "response").await;

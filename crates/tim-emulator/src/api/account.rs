@@ -1,16 +1,22 @@
-//! `im_open_login_svc`: account_import, multiaccount_import, account_check and account_delete.
+//! `im_open_login_svc`: account_import, multiaccount_import, account_check and account_delete; and
+//! `openim/query_online_status`.
 //!
 //! Deleting accounts is allowed (the service allows it only for trial-edition apps, answering 71000 otherwise);
 //! a deleted account loses its inbox.
 
-use super::{Answer, Ctx, ok};
+use super::{Answer, Ctx, fail, ok};
 use crate::state::State;
 use tim_model::Extra;
 use tim_model::account::{
     AccountCheckRequest, AccountDeleteRequest, AccountImportRequest, AccountResult, AccountResults,
-    MultiAccountImportRequest, MultiAccountImportResult,
+    MultiAccountImportRequest, MultiAccountImportResult, OnlineStatus, OnlineStatusError, QueryOnlineStatusResult,
 };
 use tim_model::envelope::NoFields;
+use tim_model::profile::{IMAGE_TAG, NICK_TAG};
+use tim_model::{TextOrNumber, account::QueryOnlineStatusRequest};
+
+/// The account does not exist.
+const NO_SUCH_ACCOUNT: i64 = 70107;
 
 /// Sets the profile fields that were sent, keeping the others.
 fn update_profile(state: &mut State, id: &str, nick: Option<String>, face_url: Option<String>) {
@@ -19,11 +25,10 @@ fn update_profile(state: &mut State, id: &str, nick: Option<String>, face_url: O
     }
     let Some(account) = state.account_index(id) else { return };
     let profile = state.profiles.entry(account).or_default();
-    if nick.is_some() {
-        profile.nick = nick;
-    }
-    if face_url.is_some() {
-        profile.face_url = face_url;
+    for (tag, value) in [(NICK_TAG, nick), (IMAGE_TAG, face_url)] {
+        if let Some(value) = value {
+            profile.tags.insert(tag.to_owned(), TextOrNumber::Text(value));
+        }
     }
 }
 
@@ -80,10 +85,31 @@ pub(super) fn account_delete(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
             let (result_code, result_info) = if deleted {
                 (0, String::new())
             } else {
-                (70107, "Err_TLS_PT_Open_Login_Account_Not_Exist".to_owned())
+                (NO_SUCH_ACCOUNT, "Err_TLS_PT_Open_Login_Account_Not_Exist".to_owned())
             };
             AccountResult { user_id: item.user_id.to_string(), result_code, result_info, account_status: None }
         })
         .collect();
     Ok(ok(AccountResults { result_item: Some(items), extra: Extra::new() }))
+}
+
+/// No client logs in to the emulator (it has no client connections), so every existing account is `Offline`;
+/// an account that does not exist is listed in `ErrorList` with 70107. The call fails only when every account does.
+pub(super) fn query_online_status(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
+    let request: QueryOnlineStatusRequest = ctx.decode(body)?;
+    let state = ctx.state();
+    let mut found = Vec::new();
+    let mut errors = Vec::new();
+    for id in &request.to_account {
+        if state.account_exists(id.as_str()) {
+            found.push(OnlineStatus { to_account: id.to_string(), status: "Offline".to_owned(), detail: None });
+        } else {
+            errors.push(OnlineStatusError { to_account: id.to_string(), error_code: NO_SUCH_ACCOUNT });
+        }
+    }
+    if found.is_empty() {
+        return Err(fail(NO_SUCH_ACCOUNT, "none of the accounts exists"));
+    }
+    let error_list = (!errors.is_empty()).then_some(errors);
+    Ok(ok(QueryOnlineStatusResult { query_result: Some(found), error_list, extra: Extra::new() }))
 }

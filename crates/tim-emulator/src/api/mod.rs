@@ -1,6 +1,7 @@
 //! The `/v4` commands the emulator carries out, one module per service, and the answers they give.
 //!
-//! Routing reads the command table (`tim_model::command::find`); no path is spelled here. The emulated commands
+//! Routing reads the command table (`tim_model::command::find`) and `routes.rs`, generated from the command
+//! declarations (`crates/tim-model/commands/`); no path is spelled here. The emulated commands
 //! are exactly those `tim-model` has typed requests for (`tim_model::registry::TYPED_COMMANDS`); every other command
 //! of the table is answered `ErrorCode` 60009 with an `ErrorInfo` naming it. Bodies are decoded and validated by
 //! `tim-model` before the state lock is taken.
@@ -8,7 +9,9 @@
 mod account;
 mod c2c;
 mod group;
+mod profile;
 mod push;
+mod routes;
 
 use crate::Inner;
 use crate::codes;
@@ -77,31 +80,7 @@ impl Ctx<'_> {
 
 /// Carries out one call of `command` (already authenticated and admitted by the quotas).
 pub(crate) fn dispatch(ctx: &Ctx<'_>, command: &'static Command, body: &[u8]) -> Bytes {
-    let answer = match command.id {
-        CommandId::AccountImport => account::account_import(ctx, body),
-        CommandId::MultiAccountImport => account::multiaccount_import(ctx, body),
-        CommandId::AccountCheck => account::account_check(ctx, body),
-        CommandId::AccountDelete => account::account_delete(ctx, body),
-        CommandId::SendMsg => c2c::sendmsg(ctx, body),
-        CommandId::BatchSendMsg => c2c::batchsendmsg(ctx, body),
-        CommandId::ImportMsg => c2c::importmsg(ctx, body),
-        CommandId::AdminMsgWithdraw => c2c::admin_msgwithdraw(ctx, body),
-        CommandId::AdminGetRoamMsg => c2c::admin_getroammsg(ctx, body),
-        CommandId::CreateGroup => group::create_group(ctx, body),
-        CommandId::DestroyGroup => group::destroy_group(ctx, body),
-        CommandId::AddGroupMember => group::add_group_member(ctx, body),
-        CommandId::DeleteGroupMember => group::delete_group_member(ctx, body),
-        CommandId::GetGroupInfo => group::get_group_info(ctx, body),
-        CommandId::GetGroupMemberInfo => group::get_group_member_info(ctx, body),
-        CommandId::SendGroupMsg => group::send_group_msg(ctx, body),
-        CommandId::SendGroupSystemNotification => group::send_group_system_notification(ctx, body),
-        CommandId::SendBroadcastMsg => group::send_broadcast_msg(ctx, body),
-        CommandId::ImportGroupMsg => group::import_group_msg(ctx, body),
-        CommandId::GroupMsgRecall => group::group_msg_recall(ctx, body),
-        CommandId::GroupMsgGetSimple => group::group_msg_get_simple(ctx, body),
-        CommandId::ImPush => push::im_push(ctx, body),
-        _ => Err(unsupported(ctx, command, body)),
-    };
+    let answer = routes::route(ctx, command.id, body).unwrap_or_else(|| Err(unsupported(ctx, command, body)));
     answer.unwrap_or_else(|refusal| refusal)
 }
 

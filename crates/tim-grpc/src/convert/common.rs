@@ -82,3 +82,12 @@ pub(super) fn key_values_from_pb(pairs: Vec<pb::KeyValue>) -> Option<Vec<KeyValu
 pub(super) fn key_values_to_pb(pairs: Option<Vec<KeyValue>>) -> Vec<pb::KeyValue> {
     pairs.unwrap_or_default().into_iter().map(|pair| pb::KeyValue { key: pair.key, value: pair.value }).collect()
 }
+
+/// A string-or-number value as this API carries it.
+pub(super) fn text_or_number_to_pb(value: tim_model::TextOrNumber) -> pb::TextOrNumber {
+    let kind = match value {
+        tim_model::TextOrNumber::Text(text) => pb::text_or_number::Kind::Text(text),
+        tim_model::TextOrNumber::Number(number) => pb::text_or_number::Kind::Number(number),
+    };
+    pb::TextOrNumber { kind: Some(kind) }
+}

@@ -28,6 +28,15 @@ pub(super) enum Field<'a> {
         /// The proto list (`user_ids`).
         proto: &'static str,
     },
+    // The generator emits this for a declaration that renames a top-level field; no declaration does yet.
+    #[allow(dead_code)]
+    /// A field whose proto name is not its snake-cased REST name: `Rest` → `proto`, the rest of the path plain.
+    Renamed {
+        /// The REST name.
+        rest: &'static str,
+        /// The proto name.
+        proto: &'static str,
+    },
     /// A list of items that each carry a message body: `MsgList[i].MsgBody[j]...` with each item's elements.
     Items {
         /// The REST list (`MsgList`).
@@ -193,7 +202,10 @@ pub(super) fn map(rest_path: &str, fields: &[Field<'_>]) -> String {
         return out.0;
     };
     let field = fields.iter().find(|field| match field {
-        Field::Body { rest, .. } | Field::Flat { rest, .. } | Field::Items { rest, .. } => rest == first,
+        Field::Body { rest, .. }
+        | Field::Flat { rest, .. }
+        | Field::Renamed { rest, .. }
+        | Field::Items { rest, .. } => rest == first,
     });
     match field {
         Some(Field::Body { proto, elements, .. }) => out.body(proto, elements, rest),
@@ -206,6 +218,10 @@ pub(super) fn map(rest_path: &str, fields: &[Field<'_>]) -> String {
                 }
                 _ => out.plain(rest),
             }
+        }
+        Some(Field::Renamed { proto, .. }) => {
+            out.name(proto);
+            out.plain(rest);
         }
         Some(Field::Items { proto, bodies, .. }) => {
             out.name(proto);

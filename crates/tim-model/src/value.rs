@@ -1,0 +1,44 @@
+//! Values that the JSON API types loosely: a profile field's `Value` is a string for some tags and an unsigned
+//! integer for others.
+
+use serde::{Deserialize, Serialize};
+
+/// A JSON string or unsigned integer, kept as it came.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum TextOrNumber {
+    /// A JSON number (Tencent's integer fields are unsigned).
+    Number(u64),
+    /// A JSON string.
+    Text(String),
+}
+
+impl TextOrNumber {
+    /// The string, when this is one.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Self::Text(text) => Some(text),
+            Self::Number(_) => None,
+        }
+    }
+
+    /// The number, when this is one.
+    pub fn as_number(&self) -> Option<u64> {
+        match self {
+            Self::Number(number) => Some(*number),
+            Self::Text(_) => None,
+        }
+    }
+}
+
+impl From<&str> for TextOrNumber {
+    fn from(text: &str) -> Self {
+        Self::Text(text.to_owned())
+    }
+}
+
+impl From<u64> for TextOrNumber {
+    fn from(number: u64) -> Self {
+        Self::Number(number)
+    }
+}

@@ -1,0 +1,814 @@
+//! The generators: declarations in, source text out. Each output is plain, formatted code (rustfmt's style for
+//! Rust), so that a generated file reads like a hand-written one and diffs well.
+
+use super::schema::{Command, Field, Group, Struct, Ty, request_side, response_side};
+use super::{header, snake_case};
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+/// Appends `text` as comment lines with `prefix` (`///`, `//`), one per line, at `indent`.
+fn doc(out: &mut String, indent: &str, prefix: &str, text: &str) {
+    for line in text.trim().lines() {
+        let line = line.trim_end();
+        if line.is_empty() {
+            let _ = writeln!(out, "{indent}{prefix}");
+        } else {
+            let _ = writeln!(out, "{indent}{prefix} {line}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------- the model
+
+fn rust_type(ty: &Ty) -> String {
+    match ty {
+        Ty::String => "String".into(),
+        Ty::Bool => "bool".into(),
+        Ty::Int(name) => (*name).into(),
+        Ty::UserId => "crate::UserId".into(),
+        Ty::GroupId => "crate::GroupId".into(),
+        Ty::TextOrNumber => "crate::TextOrNumber".into(),
+        Ty::Struct(name) => name.clone(),
+        Ty::List(inner) => format!("Vec<{}>", rust_type(inner)),
+    }
+}
+
+fn field_type(field: &Field) -> String {
+    let ty = rust_type(&field.ty());
+    if field.optional { format!("Option<{ty}>") } else { ty }
+}
+
+/// Whether checking `s` does anything (its own limits, or those of the items it holds).
+fn has_checks(group: &Group, s: &Struct, depth: usize) -> bool {
+    if s.rules || !s.one_of.is_empty() {
+        return true;
+    }
+    s.fields.iter().any(|f| {
+        f.count.is_some()
+            || f.max_bytes.is_some()
+            || f.range.is_some()
+            || f.allowed.is_some()
+            || match f.ty().element() {
+                Ty::Struct(name) => {
+                    depth < 16 && group.find(name).is_some_and(|inner| has_checks(group, inner, depth + 1))
+                }
+                _ => false,
+            }
+    })
+}
+
+/// The checks of one field, relative to the checker's path.
+fn field_checks(group: &Group, out: &mut String, f: &Field) {
+    let wire = &f.wire;
+    let name = f.rust_name();
+    if let Some([min, max]) = &f.count {
+        let (min, max) = (min, max);
+        if f.optional {
+            let _ = writeln!(out, "        if let Some(list) = &self.{name} {{");
+            let _ = writeln!(out, "            c.count({wire:?}, list.len(), {min}, {max});");
+            let _ = writeln!(out, "        }}");
+        } else {
+            let _ = writeln!(out, "        c.count({wire:?}, self.{name}.len(), {min}, {max});");
+        }
+    }
+    if let Some(max) = &f.max_bytes {
+        let value = if f.optional { format!("self.{name}.as_deref()") } else { format!("Some(&self.{name})") };
+        let _ = writeln!(out, "        c.max_bytes({wire:?}, {value}, {});", max);
+    }
+    if let Some([min, max]) = &f.range {
+        let value =
+            if f.optional { format!("self.{name}.map(i128::from)") } else { format!("Some(i128::from(self.{name}))") };
+        let _ = writeln!(out, "        c.range({wire:?}, {value}, {}, {});", min, max);
+    }
+    if let Some(allowed) = &f.allowed {
+        let value = if f.optional { format!("self.{name}") } else { format!("Some(self.{name})") };
+        let list = allowed.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
+        let _ = writeln!(out, "        c.one_of({wire:?}, {value}, &[{list}], {:?});", f.allowed_doc);
+    }
+    if let Ty::Struct(inner) = f.ty().element()
+        && group.find(inner).is_some_and(|s| has_checks(group, s, 0))
+    {
+        match (f.ty(), f.optional) {
+            (Ty::List(_), false) => {
+                let _ = writeln!(out, "        for (i, item) in self.{name}.iter().enumerate() {{");
+                let _ = writeln!(out, "            c.at(&format!(\"{wire}[{{i}}]\"), |c| item.check(c));");
+                let _ = writeln!(out, "        }}");
+            }
+            (Ty::List(_), true) => {
+                let _ = writeln!(out, "        for (i, item) in self.{name}.iter().flatten().enumerate() {{");
+                let _ = writeln!(out, "            c.at(&format!(\"{wire}[{{i}}]\"), |c| item.check(c));");
+                let _ = writeln!(out, "        }}");
+            }
+            (_, false) => {
+                let _ = writeln!(out, "        c.at({wire:?}, |c| self.{name}.check(c));");
+            }
+            (_, true) => {
+                let _ = writeln!(out, "        if let Some(item) = &self.{name} {{");
+                let _ = writeln!(out, "            c.at({wire:?}, |c| item.check(c));");
+                let _ = writeln!(out, "        }}");
+            }
+        }
+    }
+}
+
+/// The module of a declared group's types.
+pub(crate) fn model(group: &Group) -> Result<String, String> {
+    let mut out = header("//", &group.source);
+    let _ = writeln!(out, "//! The declared part of [`super`]: types, documented limits and their checks.");
+    let _ = writeln!(out);
+    for c in &group.consts {
+        doc(&mut out, "", "///", &c.doc);
+        let _ = writeln!(out, "pub const {}: {} = {};", c.name, c.ty, c.value);
+        let _ = writeln!(out);
+    }
+    let requests: BTreeSet<&str> = group.commands.iter().map(|c| c.request.as_str()).collect();
+    for s in &group.structs {
+        let answer = response_side(group, &s.name);
+        let defaultable = answer
+            && s.fields
+                .iter()
+                .all(|f| f.optional || !matches!(f.ty(), Ty::UserId | Ty::GroupId | Ty::TextOrNumber | Ty::Struct(_)));
+        doc(&mut out, "", "///", &s.doc);
+        let default = if defaultable { "Default, " } else { "" };
+        let _ = writeln!(out, "#[derive(Debug, Clone, {default}PartialEq, Eq, serde::Serialize, serde::Deserialize)]");
+        let _ = writeln!(out, "pub struct {} {{", s.name);
+        for f in &s.fields {
+            doc(&mut out, "    ", "///", &f.doc);
+            let name = match &f.alias {
+                Some(alias) => format!("rename = {:?}, alias = {alias:?}", f.wire),
+                None => format!("rename = {:?}", f.wire),
+            };
+            let attrs = if f.optional {
+                format!("{name}, default, skip_serializing_if = \"Option::is_none\"")
+            } else if f.default {
+                format!("{name}, default")
+            } else {
+                name
+            };
+            let _ = writeln!(out, "    #[serde({attrs})]");
+            let _ = writeln!(out, "    pub {}: {},", f.rust_name(), field_type(f));
+        }
+        if s.extra {
+            let how = if answer && !request_side(group, &s.name) { "kept as they came" } else { "sent as they are" };
+            let _ = writeln!(out, "    /// Fields this version of tim does not know, {how}.");
+            let _ = writeln!(out, "    #[serde(flatten)]");
+            let _ = writeln!(out, "    pub extra: crate::Extra,");
+        }
+        let _ = writeln!(out, "}}");
+        let _ = writeln!(out);
+        // Answers are not checked: what the service says is taken as it comes.
+        let checked = has_checks(group, s, 0) && request_side(group, &s.name);
+        if checked {
+            let _ = writeln!(out, "impl {} {{", s.name);
+            let _ = writeln!(out, "    /// Checks the documented rules of this value at the checker's current path.");
+            let _ = writeln!(out, "    pub(crate) fn check(&self, c: &mut crate::validate::Checker) {{");
+            one_of(&mut out, s);
+            for f in &s.fields {
+                field_checks(group, &mut out, f);
+            }
+            if s.rules {
+                let _ = writeln!(out, "        self.rules(c);");
+            }
+            let _ = writeln!(out, "    }}");
+            let _ = writeln!(out, "}}");
+            let _ = writeln!(out);
+        }
+        if requests.contains(s.name.as_str()) {
+            let _ = writeln!(out, "impl crate::validate::Validate for {} {{", s.name);
+            let _ = writeln!(out, "    fn validate(&self) -> Result<(), crate::ValidationErrors> {{");
+            if checked {
+                let _ = writeln!(out, "        let mut c = crate::validate::Checker::default();");
+                let _ = writeln!(out, "        self.check(&mut c);");
+                let _ = writeln!(out, "        c.finish()");
+            } else {
+                let _ = writeln!(out, "        Ok(())");
+            }
+            let _ = writeln!(out, "    }}");
+            let _ = writeln!(out, "}}");
+            let _ = writeln!(out);
+        }
+    }
+    for command in &group.commands {
+        let response = match &command.response {
+            Some(body) => format!("crate::envelope::Response<{body}>"),
+            None => "crate::envelope::EmptyResponse".into(),
+        };
+        let _ = writeln!(out, "impl crate::api::TypedRequest for {} {{", command.request);
+        let _ =
+            writeln!(out, "    const COMMAND: crate::command::CommandId = crate::command::CommandId::{};", command.id);
+        let _ = writeln!(out, "    type Response = {response};");
+        let _ = writeln!(out, "}}");
+        let _ = writeln!(out);
+    }
+    out.truncate(out.trim_end().len());
+    out.push('\n');
+    Ok(out)
+}
+
+/// Exactly one of the struct's `one_of` fields: none is reported at the first, a second at itself.
+fn one_of(out: &mut String, s: &Struct) {
+    if s.one_of.is_empty() {
+        return;
+    }
+    let present = |wire: &str| {
+        let f = s.fields.iter().find(|f| f.wire == wire).expect("checked when read");
+        format!("self.{}.is_some()", f.rust_name())
+    };
+    let all = s.one_of.iter().map(|w| present(w)).collect::<Vec<_>>().join(" || ");
+    let _ = writeln!(out, "        if !({all}) {{");
+    let _ = writeln!(out, "            c.fail({:?}, crate::Problem::Missing);", s.one_of[0]);
+    let _ = writeln!(out, "        }}");
+    for (j, later) in s.one_of.iter().enumerate().skip(1) {
+        for earlier in &s.one_of[..j] {
+            let _ = writeln!(out, "        if {} && {} {{", present(earlier), present(later));
+            let message = format!("cannot be combined with {earlier}: send one form");
+            let _ = writeln!(out, "            c.fail({later:?}, crate::Problem::Rule({message:?}));");
+            let _ = writeln!(out, "        }}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------- the proto
+
+fn proto_scalar(ty: &Ty, group: &Group) -> String {
+    match ty {
+        Ty::String | Ty::UserId | Ty::GroupId => "string".into(),
+        Ty::Bool => "bool".into(),
+        Ty::Int("u32") => "uint32".into(),
+        Ty::Int("u64") => "uint64".into(),
+        Ty::Int("i32") => "int32".into(),
+        Ty::Int(_) => "int64".into(),
+        Ty::TextOrNumber => "TextOrNumber".into(),
+        Ty::Struct(name) => group.find(name).and_then(Struct::message).unwrap_or_else(|| name.clone()),
+        Ty::List(inner) => proto_scalar(inner, group),
+    }
+}
+
+/// The proto type of a field, with its label.
+fn proto_field_type(group: &Group, f: &Field) -> String {
+    let ty = f.ty();
+    if let Some(inner_wire) = &f.flatten {
+        let item = match ty.element() {
+            Ty::Struct(name) => group.find(name).expect("checked when read"),
+            _ => unreachable!("checked when read"),
+        };
+        let only = item.fields.iter().find(|x| &x.wire == inner_wire).expect("checked when read");
+        return format!("repeated {}", proto_scalar(&only.ty(), group));
+    }
+    match &ty {
+        Ty::List(inner) => format!("repeated {}", proto_scalar(inner, group)),
+        Ty::Struct(_) | Ty::TextOrNumber => proto_scalar(&ty, group),
+        _ if f.optional => format!("optional {}", proto_scalar(&ty, group)),
+        _ => proto_scalar(&ty, group),
+    }
+}
+
+fn proto_message(out: &mut String, group: &Group, name: &str, comment: &str, fields: &[Field]) {
+    let _ = writeln!(out);
+    doc(out, "", "//", comment);
+    let proto_fields: Vec<&Field> = fields.iter().filter(|f| f.number.is_some()).collect();
+    if proto_fields.is_empty() {
+        let _ = writeln!(out, "message {name} {{}}");
+        return;
+    }
+    let _ = writeln!(out, "message {name} {{");
+    for f in proto_fields {
+        doc(out, "  ", "//", if f.proto_doc.is_empty() { &f.doc } else { &f.proto_doc });
+        let number = f.number.expect("filtered");
+        let _ = writeln!(out, "  {} {} = {number};", proto_field_type(group, f), f.proto_name());
+    }
+    let _ = writeln!(out, "}}");
+}
+
+/// The structs with proto messages that `fields` use, depth first, not yet emitted.
+fn nested<'a>(group: &'a Group, fields: &[Field], done: &mut BTreeSet<String>, order: &mut Vec<&'a Struct>) {
+    for f in fields.iter().filter(|f| f.number.is_some() && f.flatten.is_none()) {
+        if let Ty::Struct(name) = f.ty().element()
+            && let Some(s) = group.find(name)
+            && s.message().is_some()
+            && done.insert(s.name.clone())
+        {
+            order.push(s);
+            nested(group, &s.fields, done, order);
+        }
+    }
+}
+
+/// The proto file of a declared group: the service, then each command's request, answer and the messages they use.
+pub(crate) fn proto(group: &Group) -> Result<String, String> {
+    let p = &group.proto;
+    let mut out = String::new();
+    doc(&mut out, "", "//", &p.doc);
+    out.push_str(&header("//", &group.source));
+    let _ = writeln!(out, "syntax = \"proto3\";");
+    let _ = writeln!(out);
+    let _ = writeln!(out, "package tim.v1;");
+    let _ = writeln!(out);
+    let uses_common = group
+        .structs
+        .iter()
+        .flat_map(|s| &s.fields)
+        .any(|f| f.number.is_some() && *f.ty().element() == Ty::TextOrNumber);
+    if uses_common {
+        let _ = writeln!(out, "import \"tim/v1/common.proto\";");
+        let _ = writeln!(out);
+    }
+    let _ = writeln!(out, "option go_package = \"tim/v1;timv1\";");
+    let _ = writeln!(out, "option java_package = \"dev.tim.v1\";");
+    let _ = writeln!(out, "option java_multiple_files = true;");
+    let _ = writeln!(out, "option java_outer_classname = \"{}\";", p.outer_classname);
+    let _ = writeln!(out);
+    doc(&mut out, "", "//", &p.service_doc);
+    let _ = writeln!(out, "service {} {{", p.service);
+    for c in &group.commands {
+        doc(&mut out, "  ", "//", &c.rpc_doc);
+        let _ = writeln!(out, "  rpc {}({}) returns ({});", c.rpc, c.request, c.response_message());
+    }
+    let _ = writeln!(out, "}}");
+    let mut done: BTreeSet<String> = BTreeSet::new();
+    for c in &group.commands {
+        done.insert(c.request.clone());
+    }
+    for c in &group.commands {
+        let request = group.find(&c.request).expect("checked when read");
+        proto_message(&mut out, group, &c.request, &request.proto_doc, &request.fields);
+        let mut order = Vec::new();
+        nested(group, &request.fields, &mut done, &mut order);
+        let body = c.response.as_deref().and_then(|b| group.find(b));
+        proto_message(&mut out, group, &c.response_message(), &c.response_doc, body.map_or(&[][..], |b| &b.fields));
+        if let Some(body) = body {
+            nested(group, &body.fields, &mut done, &mut order);
+        }
+        for s in order {
+            let name = s.message().expect("filtered");
+            proto_message(&mut out, group, &name, &s.proto_doc, &s.fields);
+        }
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------- the conversions
+
+/// How a path is written: at the top of a request (a literal) or under an item (`at` plus the name).
+#[derive(Clone, Copy)]
+enum At {
+    Top,
+    Under,
+}
+
+impl At {
+    fn path(self, wire: &str) -> String {
+        match self {
+            At::Top => format!("{wire:?}"),
+            At::Under => format!("&format!(\"{{at}}.{wire}\")"),
+        }
+    }
+
+    fn indexed(self, wire: &str) -> String {
+        match self {
+            At::Top => format!("&format!(\"{wire}[{{i}}]\")"),
+            At::Under => format!("&format!(\"{{at}}.{wire}[{{i}}]\")"),
+        }
+    }
+}
+
+fn into_fn(name: &str) -> String {
+    format!("{}_into_model", snake_case(name))
+}
+
+fn from_fn(name: &str) -> String {
+    format!("{}_from_model", snake_case(name))
+}
+
+/// The expression (of type `Option<model type>`, `None` when a broken part was recorded) that converts the proto
+/// field `src` into the model field `f`.
+fn into_expr(group: &Group, f: &Field, src: &str, at: At, used: &mut BTreeSet<String>) -> String {
+    let ty = f.ty();
+    let wire = &f.wire;
+    let optional_list = |list: String| if f.optional { format!("{list}.map(super::non_empty)") } else { list };
+    if let Some(inner_wire) = &f.flatten {
+        let Ty::Struct(name) = ty.element() else { unreachable!("checked when read") };
+        let item = group.find(name).expect("checked when read");
+        let only = &item.fields[0];
+        let path = match at {
+            At::Top => format!("&format!(\"{wire}[{{i}}].{inner_wire}\")"),
+            At::Under => format!("&format!(\"{{at}}.{wire}[{{i}}].{inner_wire}\")"),
+        };
+        let value = scalar_into(&only.ty(), "value", &path);
+        let list = format!(
+            "{src}.into_iter().enumerate().map(|(i, value)| Some(tim_model::{}::{name} {{ {}: {value}? }})).collect::<Vec<_>>().into_iter().collect::<Option<Vec<_>>>()",
+            group.module,
+            only.rust_name()
+        );
+        return optional_list(list);
+    }
+    match &ty {
+        Ty::List(inner) => match inner.as_ref() {
+            Ty::UserId => optional_list(format!("c.users({}, {src})", at.path(wire))),
+            Ty::GroupId => optional_list(format!("c.groups({}, {src})", at.path(wire))),
+            Ty::Struct(name) => {
+                used.insert(name.clone());
+                optional_list(format!(
+                    "{src}.into_iter().enumerate().map(|(i, item)| {}(c, {}, item)).collect::<Vec<_>>().into_iter().collect::<Option<Vec<_>>>()",
+                    into_fn(name),
+                    at.indexed(wire)
+                ))
+            }
+            Ty::List(_) => unreachable!("lists of lists are not declared"),
+            _ => {
+                if f.optional {
+                    format!("Some(super::non_empty({src}))")
+                } else {
+                    format!("Some({src})")
+                }
+            }
+        },
+        Ty::Struct(name) => {
+            used.insert(name.clone());
+            let path = at.path(wire);
+            if f.optional {
+                format!(
+                    "match {src} {{ Some(item) => {}(c, {path}, item).map(Some), None => Some(None) }}",
+                    into_fn(name)
+                )
+            } else {
+                format!(
+                    "match {src} {{ Some(item) => {}(c, {path}, item), None => {{ c.fail({path}, tim_model::Problem::Missing); None }} }}",
+                    into_fn(name)
+                )
+            }
+        }
+        Ty::TextOrNumber => {
+            let path = at.path(wire);
+            if f.optional {
+                format!(
+                    "match {src} {{ Some(value) => c.text_or_number({path}, value).map(Some), None => Some(None) }}"
+                )
+            } else {
+                format!("c.required_text_or_number({path}, {src})")
+            }
+        }
+        Ty::UserId if f.optional => format!("c.optional_user({}, {src})", at.path(wire)),
+        Ty::GroupId if f.optional => format!("c.optional_group({}, {src})", at.path(wire)),
+        scalar => scalar_into(scalar, src, &at.path(wire)),
+    }
+}
+
+/// A scalar, required.
+fn scalar_into(ty: &Ty, src: &str, path: &str) -> String {
+    match ty {
+        Ty::UserId => format!("c.user({path}, {src})"),
+        Ty::GroupId => format!("c.group({path}, {src})"),
+        _ => format!("Some({src})"),
+    }
+}
+
+/// The expression (of the proto type) that carries the model field `src` into the answer.
+fn from_expr(group: &Group, f: &Field, src: &str, used: &mut BTreeSet<String>) -> String {
+    let ty = f.ty();
+    let list_src = if f.optional { format!("{src}.unwrap_or_default()") } else { src.to_owned() };
+    if let Some(inner_wire) = &f.flatten {
+        let Ty::Struct(name) = ty.element() else { unreachable!("checked when read") };
+        let only = &group.find(name).expect("checked when read").fields[0];
+        debug_assert_eq!(&only.wire, inner_wire);
+        let value = scalar_from(&only.ty(), &format!("item.{}", only.rust_name()));
+        return format!("{list_src}.into_iter().map(|item| {value}).collect()");
+    }
+    match &ty {
+        Ty::List(inner) => match inner.as_ref() {
+            Ty::Struct(name) => {
+                used.insert(name.clone());
+                format!("{list_src}.into_iter().map({}).collect()", from_fn(name))
+            }
+            Ty::UserId | Ty::GroupId => format!("{list_src}.into_iter().map(|item| item.to_string()).collect()"),
+            Ty::TextOrNumber => format!("{list_src}.into_iter().map(super::common::text_or_number_to_pb).collect()"),
+            _ => list_src,
+        },
+        Ty::Struct(name) => {
+            used.insert(name.clone());
+            if f.optional { format!("{src}.map({})", from_fn(name)) } else { format!("Some({}({src}))", from_fn(name)) }
+        }
+        Ty::TextOrNumber if f.optional => format!("{src}.map(super::common::text_or_number_to_pb)"),
+        Ty::TextOrNumber => format!("Some(super::common::text_or_number_to_pb({src}))"),
+        Ty::UserId | Ty::GroupId if f.optional => format!("{src}.map(|value| value.to_string())"),
+        scalar => scalar_from(scalar, src),
+    }
+}
+
+fn scalar_from(ty: &Ty, src: &str) -> String {
+    match ty {
+        Ty::UserId | Ty::GroupId => format!("{src}.to_string()"),
+        _ => src.to_owned(),
+    }
+}
+
+/// The model struct literal of `s`, from the `Option` locals named after its fields.
+fn model_literal(group: &Group, s: &Struct) -> String {
+    let mut fields: Vec<String> = s
+        .fields
+        .iter()
+        .map(|f| {
+            let name = f.rust_name();
+            if f.number.is_some() { format!("{name}: {name}?") } else { format!("{name}: None") }
+        })
+        .collect();
+    if s.extra {
+        fields.push("extra: tim_model::Extra::new()".into());
+    }
+    format!("tim_model::{}::{} {{ {} }}", group.module, s.name, fields.join(", "))
+}
+
+/// How a request's REST paths become proto paths: the top-level fields whose proto name is not their
+/// snake-cased REST name.
+fn path_fields(s: &Struct) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for f in s.fields.iter().filter(|f| f.number.is_some()) {
+        let proto = f.proto_name();
+        if let Some(inner) = &f.flatten {
+            out.push(format!("super::path::Field::Flat {{ rest: {:?}, inner: {inner:?}, proto: {proto:?} }}", f.wire));
+        } else if proto != snake_case(&f.wire) {
+            out.push(format!("super::path::Field::Renamed {{ rest: {:?}, proto: {proto:?} }}", f.wire));
+        }
+    }
+    Ok(out)
+}
+
+/// Items must keep the snake-cased names: the path mapping only renames top-level fields.
+fn check_item_names(group: &Group, s: &Struct, depth: usize) -> Result<(), String> {
+    for f in s.fields.iter().filter(|f| f.number.is_some()) {
+        if depth > 0 && (f.proto_name() != snake_case(&f.wire) || f.flatten.is_some()) {
+            return Err(format!(
+                "{}.{}: inside an item the proto name must be the snake-cased REST name ({})",
+                s.name,
+                f.wire,
+                snake_case(&f.wire)
+            ));
+        }
+        if let Ty::Struct(name) = f.ty().element()
+            && f.flatten.is_none()
+            && let Some(inner) = group.find(name)
+            && depth < 16
+        {
+            check_item_names(group, inner, depth + 1)?;
+        }
+    }
+    Ok(())
+}
+
+/// The conversions of a declared group.
+pub(crate) fn convert(group: &Group) -> Result<String, String> {
+    let mut out = header("//", &group.source);
+    let _ = writeln!(out, "//! Conversions of the `{}` commands (declared: see the file named above).", group.module);
+    let _ = writeln!(out);
+    let _ = writeln!(out, "use crate::pb;");
+    let mut into_used = BTreeSet::new();
+    let mut from_used = BTreeSet::new();
+    let model = |name: &str| format!("tim_model::{}::{name}", group.module);
+    for c in &group.commands {
+        let request = group.find(&c.request).expect("checked when read");
+        check_item_names(group, request, 0)?;
+        let _ = writeln!(out);
+        let _ = writeln!(out, "impl super::IntoModel for pb::{} {{", c.request);
+        let _ = writeln!(out, "    type Model = {};", model(&c.request));
+        let _ = writeln!(out);
+        let _ = writeln!(out, "    fn into_model(self) -> Result<Self::Model, tim_model::ValidationErrors> {{");
+        let _ = writeln!(out, "        let mut collector = super::Collector::default();");
+        let proto_fields: Vec<&Field> = request.fields.iter().filter(|f| f.number.is_some()).collect();
+        if !proto_fields.is_empty() {
+            let _ = writeln!(out, "        let c = &mut collector;");
+        }
+        for f in &proto_fields {
+            let expr = into_expr(group, f, &format!("self.{}", f.proto_name()), At::Top, &mut into_used);
+            let _ = writeln!(out, "        let {} = {expr};", f.rust_name());
+        }
+        let _ = writeln!(out, "        collector.finish(|| Some({}))", model_literal(group, request));
+        let _ = writeln!(out, "    }}");
+        let _ = writeln!(out);
+        let _ = writeln!(out, "    fn proto_path(&self, rest_path: &str) -> String {{");
+        let fields = path_fields(request)?;
+        if fields.is_empty() {
+            let _ = writeln!(out, "        super::path::plain(rest_path)");
+        } else {
+            let _ = writeln!(out, "        super::path::map(rest_path, &[{}])", fields.join(", "));
+        }
+        let _ = writeln!(out, "    }}");
+        let _ = writeln!(out, "}}");
+        let _ = writeln!(out);
+        let _ = writeln!(out, "impl super::FromModel<{}> for pb::{} {{", model(&c.request), c.response_message());
+        match c.response.as_deref().and_then(|b| group.find(b)) {
+            None => {
+                let _ = writeln!(
+                    out,
+                    "    fn from_model(_response: tim_model::envelope::EmptyResponse, _dedupe_key: Option<u32>) -> Self {{"
+                );
+                let _ = writeln!(out, "        Self {{}}");
+            }
+            Some(body) => {
+                let _ = writeln!(
+                    out,
+                    "    fn from_model(response: tim_model::envelope::Response<{}>, _dedupe_key: Option<u32>) -> Self {{",
+                    model(&body.name)
+                );
+                let fields: Vec<&Field> = body.fields.iter().filter(|f| f.number.is_some()).collect();
+                if fields.is_empty() {
+                    let _ = writeln!(out, "        let _ = response;");
+                    let _ = writeln!(out, "        Self {{}}");
+                } else {
+                    let _ = writeln!(out, "        let body = response.body;");
+                    let values: Vec<String> = fields
+                        .iter()
+                        .map(|f| {
+                            let expr = from_expr(group, f, &format!("body.{}", f.rust_name()), &mut from_used);
+                            format!("{}: {expr}", f.proto_name())
+                        })
+                        .collect();
+                    let _ = writeln!(out, "        Self {{ {} }}", values.join(", "));
+                }
+            }
+        }
+        let _ = writeln!(out, "    }}");
+        let _ = writeln!(out, "}}");
+    }
+    // Item conversions, each once, in both directions as used (items may use items).
+    let mut emitted_into = BTreeSet::new();
+    while let Some(name) = into_used.iter().find(|n| !emitted_into.contains(*n)).cloned() {
+        emitted_into.insert(name.clone());
+        let s = group.find(&name).ok_or_else(|| format!("no struct {name}"))?;
+        let message = s.message().ok_or_else(|| format!("{name} has no proto message"))?;
+        let _ = writeln!(out);
+        let _ = writeln!(out, "/// `{name}` at `at`, every broken field recorded in `c`.");
+        let _ = writeln!(
+            out,
+            "fn {}(c: &mut super::Collector, at: &str, item: pb::{message}) -> Option<{}> {{",
+            into_fn(&name),
+            model(&name)
+        );
+        for f in s.fields.iter().filter(|f| f.number.is_some()) {
+            let expr = into_expr(group, f, &format!("item.{}", f.proto_name()), At::Under, &mut into_used);
+            let _ = writeln!(out, "    let {} = {expr};", f.rust_name());
+        }
+        if s.fields.iter().all(|f| f.number.is_none()) {
+            let _ = writeln!(out, "    let _ = (c, at, item);");
+        }
+        let _ = writeln!(out, "    Some({})", model_literal(group, s));
+        let _ = writeln!(out, "}}");
+    }
+    let mut emitted_from = BTreeSet::new();
+    while let Some(name) = from_used.iter().find(|n| !emitted_from.contains(*n)).cloned() {
+        emitted_from.insert(name.clone());
+        let s = group.find(&name).ok_or_else(|| format!("no struct {name}"))?;
+        let message = s.message().ok_or_else(|| format!("{name} has no proto message"))?;
+        let fields: Vec<String> = s
+            .fields
+            .iter()
+            .filter(|f| f.number.is_some())
+            .map(|f| {
+                let expr = from_expr(group, f, &format!("item.{}", f.rust_name()), &mut from_used);
+                format!("{}: {expr}", f.proto_name())
+            })
+            .collect();
+        let _ = writeln!(out);
+        let _ = writeln!(out, "/// `{name}` as this API carries it.");
+        let _ = writeln!(out, "fn {}(item: {}) -> pb::{message} {{", from_fn(&name), model(&name));
+        let _ = writeln!(out, "    pb::{message} {{ {} }}", fields.join(", "));
+        let _ = writeln!(out, "}}");
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------- the lists
+
+fn all_commands(groups: &[Group]) -> impl Iterator<Item = (&Group, &Command)> {
+    groups.iter().flat_map(|g| g.commands.iter().map(move |c| (g, c)))
+}
+
+fn request_type(group: &Group, command: &Command) -> String {
+    format!("crate::{}::{}", group.module, command.request)
+}
+
+/// The registry's list of typed requests (included by `registry.rs`).
+pub(crate) fn registry(groups: &[Group]) -> String {
+    let mut out = header("//", "crates/tim-model/commands/*.toml");
+    let _ =
+        writeln!(out, "// Every typed request; `group:` ones have rules that depend on the addressed group's type.");
+    let plain: Vec<String> =
+        all_commands(groups).filter(|(_, c)| !c.group_rules).map(|(g, c)| request_type(g, c)).collect();
+    let grouped: Vec<String> =
+        all_commands(groups).filter(|(_, c)| c.group_rules).map(|(g, c)| request_type(g, c)).collect();
+    let _ = writeln!(out, "typed_requests!(");
+    let _ = writeln!(out, "    plain:");
+    for t in &plain {
+        let _ = writeln!(out, "        {t},");
+    }
+    let _ = writeln!(out, "    ;");
+    let _ = writeln!(out, "    group:");
+    for t in &grouped {
+        let _ = writeln!(out, "        {t},");
+    }
+    let _ = writeln!(out, ");");
+    out
+}
+
+/// The fixture round-trip test's list (included by `tests/fixtures_round_trip.rs`).
+pub(crate) fn fixture_list(groups: &[Group]) -> String {
+    let mut out = header("//", "crates/tim-model/commands/*.toml");
+    let _ = writeln!(out, "typed_requests!(");
+    for (g, c) in all_commands(groups) {
+        let _ = writeln!(out, "    tim_model::{}::{},", g.module, c.request);
+    }
+    let _ = writeln!(out, ");");
+    out
+}
+
+/// `Messages` for `MessageService`: the service's implementation type.
+fn service_type(service: &str) -> String {
+    format!("{}s", service.trim_end_matches("Service"))
+}
+
+/// The services in order of first declaration, each with its commands.
+fn services(groups: &[Group]) -> Vec<(String, Vec<&Command>)> {
+    let mut out: Vec<(String, Vec<&Command>)> = Vec::new();
+    for (g, c) in all_commands(groups) {
+        match out.iter_mut().find(|(s, _)| *s == g.proto.service) {
+            Some((_, list)) => list.push(c),
+            None => out.push((g.proto.service.clone(), vec![c])),
+        }
+    }
+    out
+}
+
+/// The typed services (included by `service.rs`).
+pub(crate) fn rpcs(groups: &[Group]) -> String {
+    let mut out = header("//", "crates/tim-model/commands/*.toml");
+    let services = services(groups);
+    for (service, commands) in &services {
+        let _ = writeln!(out);
+        let module = snake_case(service);
+        let _ = writeln!(out, "rpcs!({}, pb::{module}_server::{service}, {service:?} {{", service_type(service));
+        for c in commands {
+            let _ = writeln!(out, "    {} {}({}) -> {},", snake_case(&c.rpc), c.rpc, c.request, c.response_message());
+        }
+        let _ = writeln!(out, "}});");
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "/// Adds every typed service to `routes`, each behind `auth` and taking requests of at most `limit` bytes."
+    );
+    let _ = writeln!(
+        out,
+        "pub(crate) fn add_typed_services(routes: tonic::service::Routes, auth: &crate::auth::AuthLayer, shared: &Shared, limit: usize) -> tonic::service::Routes {{"
+    );
+    let _ = writeln!(out, "    use tower::Layer as _;");
+    let _ = writeln!(out, "    routes");
+    for (service, _) in &services {
+        let module = snake_case(service);
+        let _ = writeln!(
+            out,
+            "        .add_service(auth.layer(pb::{module}_server::{service}Server::new({}(shared.clone())).max_decoding_message_size(limit)))",
+            service_type(service)
+        );
+    }
+    let _ = writeln!(out, "}}");
+    out
+}
+
+/// The emulator's routing of typed commands (a module of `api`).
+pub(crate) fn routes(groups: &[Group]) -> String {
+    let mut out = header("//", "crates/tim-model/commands/*.toml");
+    let _ = writeln!(out, "//! Which handler carries out each typed command.");
+    let _ = writeln!(out);
+    let _ = writeln!(out, "use super::{{Answer, Ctx}};");
+    let _ = writeln!(out, "use tim_model::command::CommandId;");
+    let _ = writeln!(out);
+    let _ = writeln!(out, "/// Carries out `id` when it is a typed command; `None` for the others.");
+    let _ = writeln!(out, "pub(super) fn route(ctx: &Ctx<'_>, id: CommandId, body: &[u8]) -> Option<Answer> {{");
+    let _ = writeln!(out, "    Some(match id {{");
+    for (g, c) in all_commands(groups) {
+        let _ = writeln!(out, "        CommandId::{} => super::{}::{}(ctx, body),", c.id, g.emulator, c.handler());
+    }
+    let _ = writeln!(out, "        _ => return None,");
+    let _ = writeln!(out, "    }})");
+    let _ = writeln!(out, "}}");
+    out
+}
+
+/// The contract test of every typed command with its `request` and `response` fixtures.
+pub(crate) fn contracts(groups: &[Group]) -> String {
+    let mut out = header("//", "crates/tim-model/commands/*.toml");
+    let _ = writeln!(
+        out,
+        "//! The contract of every typed command: its documented sample request is sent to the exact path with"
+    );
+    let _ = writeln!(out, "//! the exact body, and its documented sample answer decodes.");
+    let _ = writeln!(out);
+    let _ = writeln!(out, "mod common;");
+    let _ = writeln!(out);
+    let _ = writeln!(out, "contracts! {{");
+    for (g, c) in all_commands(groups) {
+        let name = c.short_path().replace('/', "_");
+        let _ = writeln!(out, "    {name} => tim_model::{}::{}, {:?};", g.module, c.request, c.short_path());
+    }
+    let _ = writeln!(out, "}}");
+    out
+}
