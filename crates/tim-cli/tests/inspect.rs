@@ -103,5 +103,9 @@ fn commands_lists_the_whole_table_in_text_and_json() {
     let rows: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
     let rows = rows.as_array().expect("an array");
     assert_eq!(rows.len(), 143);
-    assert_eq!(rows.iter().filter(|row| row["typed"] == true).count(), 22);
+    assert_eq!(rows.iter().filter(|row| row["typed"] == true).count(), tim_model::registry::TYPED_COMMANDS.len());
+    assert!(
+        rows.iter().any(|row| row["path"] == "v4/profile/portrait_get" && row["typed"] == true),
+        "declared commands are typed"
+    );
 }
