@@ -27,6 +27,9 @@ use std::path::{Path, PathBuf};
 /// Where the declarations live, relative to the workspace root.
 pub(crate) const DECLARATIONS: &str = "crates/tim-model/commands";
 
+/// The file of shared value types among the declarations (not a group of commands).
+const VALUES: &str = "values.toml";
+
 /// Runs the task: `--check` compares, anything else writes.
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let check = match args {
@@ -77,10 +80,22 @@ pub(crate) fn generate(root: &Path) -> Result<BTreeMap<PathBuf, String>, String>
     let table = command_paths(&root.join("crates/tim-model/src/command.rs"))?;
     let groups = load(&root.join(DECLARATIONS), &table)?;
     let mut files = BTreeMap::new();
-    for group in groups.iter().filter(|g| !g.handwritten) {
+    let declared: Vec<&Group> = groups.iter().filter(|g| !g.handwritten).collect();
+    for group in &declared {
         files.insert(PathBuf::from(format!("crates/tim-model/src/{}/generated.rs", group.module)), emit::model(group)?);
-        files.insert(PathBuf::from(format!("proto/tim/v1/{}.proto", group.proto.file)), emit::proto(group)?);
         files.insert(PathBuf::from(format!("crates/tim-grpc/src/convert/{}.rs", group.module)), emit::convert(group)?);
+    }
+    // Several groups may share one proto file (and its service): messages.proto holds one-to-one, group and
+    // all-user messages.
+    let mut proto_files: Vec<(&str, Vec<&Group>)> = Vec::new();
+    for group in &declared {
+        match proto_files.iter_mut().find(|(file, _)| *file == group.proto.file) {
+            Some((_, list)) => list.push(group),
+            None => proto_files.push((&group.proto.file, vec![group])),
+        }
+    }
+    for (file, list) in &proto_files {
+        files.insert(PathBuf::from(format!("proto/tim/v1/{file}.proto")), emit::proto(list)?);
     }
     files.insert(PathBuf::from("crates/tim-model/src/registry/typed.rs"), emit::registry(&groups));
     files.insert(PathBuf::from("crates/tim-model/tests/generated/typed.rs"), emit::fixture_list(&groups));
@@ -140,11 +155,15 @@ fn load(dir: &Path, table: &BTreeMap<String, String>) -> Result<Vec<Group>, Stri
         .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
         .collect();
     names.sort();
+    let values_path = dir.join(VALUES);
+    let text = std::fs::read_to_string(&values_path).map_err(|e| format!("{}: {e}", values_path.display()))?;
+    let values: schema::Values = toml::from_str(&text).map_err(|e| format!("{}: {e}", values_path.display()))?;
     let mut groups = Vec::new();
-    for path in names {
+    for path in names.into_iter().filter(|path| !path.ends_with(VALUES)) {
         let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         let mut group: Group = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         group.source = format!("{DECLARATIONS}/{}", path.file_name().unwrap_or_default().to_string_lossy());
+        group.values = values.values.clone();
         group.resolve(table).map_err(|e| format!("{}: {e}", group.source))?;
         groups.push(group);
     }

@@ -24,6 +24,7 @@ mod group_msg;
 mod path;
 mod profile;
 mod push_all;
+mod values;
 
 #[cfg(test)]
 mod tests;
@@ -170,9 +171,4 @@ impl Collector {
 /// A repeated proto field that maps to an optional model list: empty means absent.
 fn non_empty<T>(values: Vec<T>) -> Option<Vec<T>> {
     if values.is_empty() { None } else { Some(values) }
-}
-
-/// A repeated proto string field of an open enum: each value parsed, empty means absent.
-fn parse_all<T>(values: Vec<String>, parse: impl Fn(&str) -> T) -> Option<Vec<T>> {
-    non_empty(values.iter().map(|value| parse(value)).collect())
 }

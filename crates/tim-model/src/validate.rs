@@ -277,6 +277,18 @@ fn check_relay(c: &mut Checker, relay: &RelayElem) {
     }
 }
 
+/// Checks a message's `MsgBody`: each element against the sending rules (of `sendable`), and the 12 KB content
+/// limit of the body plus its `CloudCustomData`.
+pub(crate) fn check_message(
+    c: &mut Checker,
+    body: &crate::body::MsgBody,
+    sendable: Sendable,
+    cloud_custom_data: Option<&str>,
+) {
+    check_elements(c, "MsgBody", body.elements(), sendable);
+    check_content_size(c, body, cloud_custom_data);
+}
+
 /// Checks the 12 KB content limit of one message: `MsgBody` plus `CloudCustomData`.
 pub(crate) fn check_content_size<B: Serialize + ?Sized>(c: &mut Checker, body: &B, cloud_custom_data: Option<&str>) {
     let size = json_len(body) + cloud_custom_data.map_or(0, str::len);
@@ -285,21 +297,13 @@ pub(crate) fn check_content_size<B: Serialize + ?Sized>(c: &mut Checker, body: &
     }
 }
 
-/// Checks the common message-level controls of spec §2.5.
-pub(crate) fn check_life_time(c: &mut Checker, value: Option<u32>) {
-    c.range("MsgLifeTime", value.map(i128::from), 0, i128::from(crate::control::MAX_MSG_LIFE_TIME));
-}
-
-/// `OfflinePushInfo`'s documented ranges: `PushFlag` 0 (push) or 1 (no offline push), `ApnsInfo.BadgeMode` 0
-/// (count the badge) or 1 (do not increment it).
-pub(crate) fn check_push(c: &mut Checker, info: Option<&crate::push::OfflinePushInfo>) {
-    let Some(info) = info else { return };
-    c.at("OfflinePushInfo", |c| {
-        check_switch(c, "PushFlag", info.push_flag);
-        if let Some(apns) = &info.apns_info {
-            c.at("ApnsInfo", |c| check_switch(c, "BadgeMode", apns.badge_mode));
-        }
-    });
+/// `OfflinePushInfo`'s documented ranges, at the checker's path: `PushFlag` 0 (push) or 1 (no offline push),
+/// `ApnsInfo.BadgeMode` 0 (count the badge) or 1 (do not increment it).
+pub(crate) fn check_offline_push(c: &mut Checker, info: &crate::push::OfflinePushInfo) {
+    check_switch(c, "PushFlag", info.push_flag);
+    if let Some(apns) = &info.apns_info {
+        c.at("ApnsInfo", |c| check_switch(c, "BadgeMode", apns.badge_mode));
+    }
 }
 
 /// A 0/1 switch.

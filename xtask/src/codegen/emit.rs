@@ -1,7 +1,7 @@
 //! The generators: declarations in, source text out. Each output is plain, formatted code (rustfmt's style for
 //! Rust), so that a generated file reads like a hand-written one and diffs well.
 
-use super::schema::{Command, Field, Group, Struct, Ty, request_side, response_side};
+use super::schema::{Command, Echo, Field, Group, Struct, Ty, request_side, response_side};
 use super::{header, snake_case};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -20,7 +20,7 @@ fn doc(out: &mut String, indent: &str, prefix: &str, text: &str) {
 
 // ---------------------------------------------------------------- the model
 
-fn rust_type(ty: &Ty) -> String {
+fn rust_type(group: &Group, ty: &Ty) -> String {
     match ty {
         Ty::String => "String".into(),
         Ty::Bool => "bool".into(),
@@ -28,14 +28,25 @@ fn rust_type(ty: &Ty) -> String {
         Ty::UserId => "crate::UserId".into(),
         Ty::GroupId => "crate::GroupId".into(),
         Ty::TextOrNumber => "crate::TextOrNumber".into(),
+        Ty::Map => "std::collections::BTreeMap<String, String>".into(),
+        Ty::Value(name) => group.value(name).rust.clone(),
         Ty::Struct(name) => name.clone(),
-        Ty::List(inner) => format!("Vec<{}>", rust_type(inner)),
+        Ty::List(inner) => format!("Vec<{}>", rust_type(group, inner)),
     }
 }
 
-fn field_type(field: &Field) -> String {
-    let ty = rust_type(&field.ty());
+fn field_type(group: &Group, field: &Field) -> String {
+    let ty = rust_type(group, &field.ty());
     if field.optional { format!("Option<{ty}>") } else { ty }
+}
+
+/// Whether `s` can derive `Eq`: none of its values, nor those of its items, is `PartialEq` only.
+fn is_eq(group: &Group, s: &Struct, depth: usize) -> bool {
+    s.fields.iter().all(|f| match f.ty().element() {
+        Ty::Value(name) => group.value(name).eq,
+        Ty::Struct(name) => depth > 16 || group.find(name).is_none_or(|inner| is_eq(group, inner, depth + 1)),
+        _ => true,
+    })
 }
 
 /// Whether checking `s` does anything (its own limits, or those of the items it holds).
@@ -48,7 +59,10 @@ fn has_checks(group: &Group, s: &Struct, depth: usize) -> bool {
             || f.max_bytes.is_some()
             || f.range.is_some()
             || f.allowed.is_some()
+            || f.required
+            || f.non_empty
             || match f.ty().element() {
+                Ty::Value(name) => group.value(name).check.is_some(),
                 Ty::Struct(name) => {
                     depth < 16 && group.find(name).is_some_and(|inner| has_checks(group, inner, depth + 1))
                 }
@@ -61,6 +75,30 @@ fn has_checks(group: &Group, s: &Struct, depth: usize) -> bool {
 fn field_checks(group: &Group, out: &mut String, f: &Field) {
     let wire = &f.wire;
     let name = f.rust_name();
+    if f.required {
+        let _ = writeln!(out, "        c.required({wire:?}, &self.{name});");
+    }
+    if f.non_empty {
+        let test = if f.optional {
+            format!("self.{name}.as_deref() == Some(\"\")")
+        } else {
+            format!("self.{name}.is_empty()")
+        };
+        let _ = writeln!(out, "        if {test} {{");
+        let _ = writeln!(out, "            c.fail({wire:?}, crate::Problem::Empty);");
+        let _ = writeln!(out, "        }}");
+    }
+    if let Ty::Value(value) = f.ty()
+        && let Some(check) = &group.value(&value).check
+    {
+        if f.optional {
+            let _ = writeln!(out, "        if let Some(value) = &self.{name} {{");
+            let _ = writeln!(out, "            c.at({wire:?}, |c| {check}(c, value));");
+            let _ = writeln!(out, "        }}");
+        } else {
+            let _ = writeln!(out, "        c.at({wire:?}, |c| {check}(c, &self.{name}));");
+        }
+    }
     if let Some([min, max]) = &f.count {
         let (min, max) = (min, max);
         if f.optional {
@@ -125,12 +163,18 @@ pub(crate) fn model(group: &Group) -> Result<String, String> {
     for s in &group.structs {
         let answer = response_side(group, &s.name);
         let defaultable = answer
-            && s.fields
-                .iter()
-                .all(|f| f.optional || !matches!(f.ty(), Ty::UserId | Ty::GroupId | Ty::TextOrNumber | Ty::Struct(_)));
+            && s.fields.iter().all(|f| {
+                f.optional
+                    || match f.ty() {
+                        Ty::UserId | Ty::GroupId | Ty::TextOrNumber | Ty::Struct(_) => false,
+                        Ty::Value(name) => group.value(&name).repeated,
+                        _ => true,
+                    }
+            });
         doc(&mut out, "", "///", &s.doc);
         let default = if defaultable { "Default, " } else { "" };
-        let _ = writeln!(out, "#[derive(Debug, Clone, {default}PartialEq, Eq, serde::Serialize, serde::Deserialize)]");
+        let eq = if is_eq(group, s, 0) { "Eq, " } else { "" };
+        let _ = writeln!(out, "#[derive(Debug, Clone, {default}PartialEq, {eq}serde::Serialize, serde::Deserialize)]");
         let _ = writeln!(out, "pub struct {} {{", s.name);
         for f in &s.fields {
             doc(&mut out, "    ", "///", &f.doc);
@@ -138,15 +182,18 @@ pub(crate) fn model(group: &Group) -> Result<String, String> {
                 Some(alias) => format!("rename = {:?}, alias = {alias:?}", f.wire),
                 None => format!("rename = {:?}", f.wire),
             };
-            let attrs = if f.optional {
+            let mut attrs = if f.optional {
                 format!("{name}, default, skip_serializing_if = \"Option::is_none\"")
             } else if f.default {
                 format!("{name}, default")
             } else {
                 name
             };
+            if let Some(function) = &f.deserialize_with {
+                attrs.push_str(&format!(", deserialize_with = {function:?}"));
+            }
             let _ = writeln!(out, "    #[serde({attrs})]");
-            let _ = writeln!(out, "    pub {}: {},", f.rust_name(), field_type(f));
+            let _ = writeln!(out, "    pub {}: {},", f.rust_name(), field_type(group, f));
         }
         if s.extra {
             let how = if answer && !request_side(group, &s.name) { "kept as they came" } else { "sent as they are" };
@@ -197,12 +244,80 @@ pub(crate) fn model(group: &Group) -> Result<String, String> {
         let _ =
             writeln!(out, "    const COMMAND: crate::command::CommandId = crate::command::CommandId::{};", command.id);
         let _ = writeln!(out, "    type Response = {response};");
+        let request = group.find(&command.request).expect("checked when read");
+        key_methods(group, &mut out, request);
         let _ = writeln!(out, "}}");
         let _ = writeln!(out);
     }
     out.truncate(out.trim_end().len());
     out.push('\n');
     Ok(out)
+}
+
+/// `key_fields`, `dedupe_key` and `recipients` of a request, from its fields' `key`, `dedupe` and `recipients`
+/// (keys of the items of a list are named `List[].Key`).
+fn key_methods(group: &Group, out: &mut String, request: &Struct) {
+    let kind = |f: &Field, slot: &str| match f.key.as_deref() {
+        Some("drawn") => format!("crate::api::KeyField::Drawn(&mut {slot})"),
+        _ => "crate::api::KeyField::Given".to_owned(),
+    };
+    let mut top = Vec::new();
+    let mut nested = Vec::new();
+    for f in &request.fields {
+        if f.key.is_some() {
+            top.push(format!("({:?}, {})", f.wire, kind(f, &format!("self.{}", f.rust_name()))));
+        }
+        if let Ty::List(inner) = f.ty()
+            && let Ty::Struct(name) = inner.as_ref()
+            && let Some(item) = group.find(name)
+        {
+            for k in item.fields.iter().filter(|k| k.key.is_some()) {
+                let iter = if f.optional { ".iter_mut().flatten()" } else { ".iter_mut()" };
+                nested.push(format!(
+                    "self.{}{iter}.map(|item| ({:?}, {}))",
+                    f.rust_name(),
+                    format!("{}[].{}", f.wire, k.wire),
+                    kind(k, &format!("item.{}", k.rust_name()))
+                ));
+            }
+        }
+    }
+    let body = match (top.is_empty(), nested.as_slice()) {
+        (true, []) => None,
+        (false, []) => Some(format!("        vec![{}]", top.join(", "))),
+        (true, [only]) => Some(format!("        {only}.collect()")),
+        _ => {
+            let mut text = format!("        let mut keys = vec![{}];\n", top.join(", "));
+            for list in &nested {
+                text.push_str(&format!("        keys.extend({list});\n"));
+            }
+            text.push_str("        keys");
+            Some(text)
+        }
+    };
+    if let Some(body) = body {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "    fn key_fields(&mut self) -> Vec<(&'static str, crate::api::KeyField<'_>)> {{");
+        let _ = writeln!(out, "{body}");
+        let _ = writeln!(out, "    }}");
+    }
+    if let Some(f) = request.fields.iter().find(|f| f.dedupe) {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "    fn dedupe_key(&self) -> Option<u32> {{");
+        let _ = writeln!(out, "        self.{}", f.rust_name());
+        let _ = writeln!(out, "    }}");
+    }
+    if let Some(f) = request.fields.iter().find(|f| f.recipients) {
+        let len = if f.optional {
+            format!("self.{}.as_ref().map_or(0, Vec::len)", f.rust_name())
+        } else {
+            format!("self.{}.len()", f.rust_name())
+        };
+        let _ = writeln!(out);
+        let _ = writeln!(out, "    fn recipients(&self) -> u32 {{");
+        let _ = writeln!(out, "        u32::try_from({len}).unwrap_or(u32::MAX)");
+        let _ = writeln!(out, "    }}");
+    }
 }
 
 /// Exactly one of the struct's `one_of` fields: none is reported at the first, a second at itself.
@@ -239,6 +354,8 @@ fn proto_scalar(ty: &Ty, group: &Group) -> String {
         Ty::Int("i32") => "int32".into(),
         Ty::Int(_) => "int64".into(),
         Ty::TextOrNumber => "TextOrNumber".into(),
+        Ty::Map => "map<string, string>".into(),
+        Ty::Value(name) => group.value(name).proto.clone(),
         Ty::Struct(name) => group.find(name).and_then(Struct::message).unwrap_or_else(|| name.clone()),
         Ty::List(inner) => proto_scalar(inner, group),
     }
@@ -257,25 +374,39 @@ fn proto_field_type(group: &Group, f: &Field) -> String {
     }
     match &ty {
         Ty::List(inner) => format!("repeated {}", proto_scalar(inner, group)),
-        Ty::Struct(_) | Ty::TextOrNumber => proto_scalar(&ty, group),
+        Ty::Value(name) if group.value(name).repeated => format!("repeated {}", proto_scalar(&ty, group)),
+        Ty::Map | Ty::TextOrNumber => proto_scalar(&ty, group),
+        Ty::Struct(_) if !f.optional => proto_scalar(&ty, group),
+        Ty::Value(name) if !f.optional && group.value(name).is_message() => proto_scalar(&ty, group),
         _ if f.optional => format!("optional {}", proto_scalar(&ty, group)),
         _ => proto_scalar(&ty, group),
     }
 }
 
-fn proto_message(out: &mut String, group: &Group, name: &str, comment: &str, fields: &[Field]) {
+fn proto_message(out: &mut String, group: &Group, name: &str, comment: &str, fields: &[Field], echo: Option<&Echo>) {
     let _ = writeln!(out);
     doc(out, "", "//", comment);
-    let proto_fields: Vec<&Field> = fields.iter().filter(|f| f.number.is_some()).collect();
-    if proto_fields.is_empty() {
+    // (number, comment, declaration), in the order of the numbers.
+    let mut lines: Vec<(u32, &str, String)> = fields
+        .iter()
+        .filter_map(|f| {
+            let number = f.number?;
+            let comment = if f.proto_doc.is_empty() { &f.doc } else { &f.proto_doc };
+            Some((number, comment.as_str(), format!("{} {} = {number};", proto_field_type(group, f), f.proto_name())))
+        })
+        .collect();
+    if let Some(echo) = echo {
+        lines.push((echo.number, &echo.doc, format!("uint32 {} = {};", echo.proto, echo.number)));
+    }
+    lines.sort_by_key(|(number, _, _)| *number);
+    if lines.is_empty() {
         let _ = writeln!(out, "message {name} {{}}");
         return;
     }
     let _ = writeln!(out, "message {name} {{");
-    for f in proto_fields {
-        doc(out, "  ", "//", if f.proto_doc.is_empty() { &f.doc } else { &f.proto_doc });
-        let number = f.number.expect("filtered");
-        let _ = writeln!(out, "  {} {} = {number};", proto_field_type(group, f), f.proto_name());
+    for (_, comment, line) in lines {
+        doc(out, "  ", "//", comment);
+        let _ = writeln!(out, "  {line}");
     }
     let _ = writeln!(out, "}}");
 }
@@ -295,53 +426,74 @@ fn nested<'a>(group: &'a Group, fields: &[Field], done: &mut BTreeSet<String>, o
 }
 
 /// The proto file of a declared group: the service, then each command's request, answer and the messages they use.
-pub(crate) fn proto(group: &Group) -> Result<String, String> {
-    let p = &group.proto;
+pub(crate) fn proto(groups: &[&Group]) -> Result<String, String> {
+    let first = groups.first().ok_or("a proto file needs a group")?;
+    let p = &first.proto;
+    let pick = |get: fn(&Group) -> &str| groups.iter().map(|g| get(g)).find(|text| !text.is_empty()).unwrap_or("");
     let mut out = String::new();
-    doc(&mut out, "", "//", &p.doc);
-    out.push_str(&header("//", &group.source));
+    doc(&mut out, "", "//", pick(|g| &g.proto.doc));
+    let sources: Vec<&str> = groups.iter().map(|g| g.source.as_str()).collect();
+    out.push_str(&header("//", &sources.join(", ")));
     let _ = writeln!(out, "syntax = \"proto3\";");
     let _ = writeln!(out);
     let _ = writeln!(out, "package tim.v1;");
     let _ = writeln!(out);
-    let uses_common = group
-        .structs
-        .iter()
-        .flat_map(|s| &s.fields)
-        .any(|f| f.number.is_some() && *f.ty().element() == Ty::TextOrNumber);
-    if uses_common {
-        let _ = writeln!(out, "import \"tim/v1/common.proto\";");
+    let mut imports = BTreeSet::new();
+    for group in groups {
+        for f in group.structs.iter().flat_map(|s| &s.fields).filter(|f| f.number.is_some()) {
+            match f.ty().element() {
+                Ty::TextOrNumber => {
+                    imports.insert("common".to_owned());
+                }
+                Ty::Value(name) => imports.extend(group.value(name).import.clone()),
+                _ => {}
+            }
+        }
+    }
+    for import in &imports {
+        let _ = writeln!(out, "import \"tim/v1/{import}.proto\";");
+    }
+    if !imports.is_empty() {
         let _ = writeln!(out);
     }
     let _ = writeln!(out, "option go_package = \"tim/v1;timv1\";");
     let _ = writeln!(out, "option java_package = \"dev.tim.v1\";");
     let _ = writeln!(out, "option java_multiple_files = true;");
-    let _ = writeln!(out, "option java_outer_classname = \"{}\";", p.outer_classname);
+    let _ = writeln!(out, "option java_outer_classname = \"{}\";", pick(|g| &g.proto.outer_classname));
     let _ = writeln!(out);
-    doc(&mut out, "", "//", &p.service_doc);
+    doc(&mut out, "", "//", pick(|g| &g.proto.service_doc));
+    if let Some(other) = groups.iter().find(|g| g.proto.service != p.service) {
+        return Err(format!(
+            "{} puts {} in {}.proto, whose service is {}",
+            other.source, other.proto.service, p.file, p.service
+        ));
+    }
     let _ = writeln!(out, "service {} {{", p.service);
-    for c in &group.commands {
+    for c in groups.iter().flat_map(|g| &g.commands) {
         doc(&mut out, "  ", "//", &c.rpc_doc);
         let _ = writeln!(out, "  rpc {}({}) returns ({});", c.rpc, c.request, c.response_message());
     }
     let _ = writeln!(out, "}}");
     let mut done: BTreeSet<String> = BTreeSet::new();
-    for c in &group.commands {
+    for c in groups.iter().flat_map(|g| &g.commands) {
         done.insert(c.request.clone());
     }
-    for c in &group.commands {
-        let request = group.find(&c.request).expect("checked when read");
-        proto_message(&mut out, group, &c.request, &request.proto_doc, &request.fields);
-        let mut order = Vec::new();
-        nested(group, &request.fields, &mut done, &mut order);
-        let body = c.response.as_deref().and_then(|b| group.find(b));
-        proto_message(&mut out, group, &c.response_message(), &c.response_doc, body.map_or(&[][..], |b| &b.fields));
-        if let Some(body) = body {
-            nested(group, &body.fields, &mut done, &mut order);
-        }
-        for s in order {
-            let name = s.message().expect("filtered");
-            proto_message(&mut out, group, &name, &s.proto_doc, &s.fields);
+    for group in groups {
+        for c in &group.commands {
+            let request = group.find(&c.request).expect("checked when read");
+            proto_message(&mut out, group, &c.request, &request.proto_doc, &request.fields, None);
+            let mut order = Vec::new();
+            nested(group, &request.fields, &mut done, &mut order);
+            let body = c.response.as_deref().and_then(|b| group.find(b));
+            let fields = body.map_or(&[][..], |b| &b.fields);
+            proto_message(&mut out, group, &c.response_message(), &c.response_doc, fields, c.echo.as_ref());
+            if let Some(body) = body {
+                nested(group, &body.fields, &mut done, &mut order);
+            }
+            for s in order {
+                let name = s.message().expect("filtered");
+                proto_message(&mut out, group, &name, &s.proto_doc, &s.fields, None);
+            }
         }
     }
     Ok(out)
@@ -395,11 +547,20 @@ fn into_expr(group: &Group, f: &Field, src: &str, at: At, used: &mut BTreeSet<St
             At::Under => format!("&format!(\"{{at}}.{wire}[{{i}}].{inner_wire}\")"),
         };
         let value = scalar_into(&only.ty(), "value", &path);
-        let list = format!(
-            "{src}.into_iter().enumerate().map(|(i, value)| Some(tim_model::{}::{name} {{ {}: {value}? }})).collect::<Vec<_>>().into_iter().collect::<Option<Vec<_>>>()",
-            group.module,
-            only.rust_name()
-        );
+        let list = if matches!(only.ty(), Ty::UserId | Ty::GroupId) {
+            format!(
+                "{src}.into_iter().enumerate().map(|(i, value)| Some(tim_model::{}::{name} {{ {}: {value}? }})).collect::<Vec<_>>().into_iter().collect::<Option<Vec<_>>>()",
+                group.module,
+                only.rust_name()
+            )
+        } else {
+            // Nothing to check in a plain scalar: every entry converts.
+            format!(
+                "Some({src}.into_iter().map(|value| tim_model::{}::{name} {{ {}: value }}).collect())",
+                group.module,
+                only.rust_name()
+            )
+        };
         return optional_list(list);
     }
     match &ty {
@@ -436,6 +597,31 @@ fn into_expr(group: &Group, f: &Field, src: &str, at: At, used: &mut BTreeSet<St
                     "match {src} {{ Some(item) => {}(c, {path}, item), None => {{ c.fail({path}, tim_model::Problem::Missing); None }} }}",
                     into_fn(name)
                 )
+            }
+        }
+        Ty::Map if f.optional => {
+            format!("Some(if {src}.is_empty() {{ None }} else {{ Some({src}.into_iter().collect()) }})")
+        }
+        Ty::Map => format!("Some({src}.into_iter().collect())"),
+        Ty::Value(name) => {
+            let value = group.value(name);
+            let into = format!(
+                "super::{}",
+                value.into.as_deref().unwrap_or_else(|| panic!("{name} is in a request: its value needs `into`"))
+            );
+            let path = at.path(wire);
+            match (value.repeated, f.optional) {
+                (true, false) => format!("{into}(c, {path}, {src})"),
+                (true, true) => {
+                    format!("if {src}.is_empty() {{ Some(None) }} else {{ {into}(c, {path}, {src}).map(Some) }}")
+                }
+                (false, true) => {
+                    format!("match {src} {{ Some(value) => {into}(c, {path}, value).map(Some), None => Some(None) }}")
+                }
+                (false, false) if value.is_message() => format!(
+                    "match {src} {{ Some(value) => {into}(c, {path}, value), None => {{ c.fail({path}, tim_model::Problem::Missing); None }} }}"
+                ),
+                (false, false) => format!("{into}(c, {path}, {src})"),
             }
         }
         Ty::TextOrNumber => {
@@ -488,6 +674,21 @@ fn from_expr(group: &Group, f: &Field, src: &str, used: &mut BTreeSet<String>) -
             used.insert(name.clone());
             if f.optional { format!("{src}.map({})", from_fn(name)) } else { format!("Some({}({src}))", from_fn(name)) }
         }
+        Ty::Map => format!("{list_src}.into_iter().collect()"),
+        Ty::Value(name) => {
+            let value = group.value(name);
+            let from = format!(
+                "super::{}",
+                value.from.as_deref().unwrap_or_else(|| panic!("{name} is in an answer: its value needs `from`"))
+            );
+            match (value.repeated, f.optional) {
+                (true, false) => format!("{from}({src})"),
+                (true, true) => format!("{src}.map({from}).unwrap_or_default()"),
+                (false, true) => format!("{src}.map({from})"),
+                (false, false) if value.is_message() => format!("Some({from}({src}))"),
+                (false, false) => format!("{from}({src})"),
+            }
+        }
         Ty::TextOrNumber if f.optional => format!("{src}.map(super::common::text_or_number_to_pb)"),
         Ty::TextOrNumber => format!("Some(super::common::text_or_number_to_pb({src}))"),
         Ty::UserId | Ty::GroupId if f.optional => format!("{src}.map(|value| value.to_string())"),
@@ -520,11 +721,30 @@ fn model_literal(group: &Group, s: &Struct) -> String {
 
 /// How a request's REST paths become proto paths: the top-level fields whose proto name is not their
 /// snake-cased REST name.
-fn path_fields(s: &Struct) -> Result<Vec<String>, String> {
+fn path_fields(group: &Group, s: &Struct) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
+    let elements = |f: &Field| matches!(f.ty(), Ty::Value(name) if group.value(&name).elements);
     for f in s.fields.iter().filter(|f| f.number.is_some()) {
         let proto = f.proto_name();
-        if let Some(inner) = &f.flatten {
+        if elements(f) {
+            out.push(format!(
+                "super::path::Field::Body {{ rest: {:?}, proto: {proto:?}, elements: &self.{proto} }}",
+                f.wire
+            ));
+        } else if let Ty::List(inner) = f.ty()
+            && let Ty::Struct(name) = inner.as_ref()
+            && let Some(item) = group.find(name)
+            && let Some(body) = item.fields.iter().find(|inner| elements(inner) && inner.number.is_some())
+        {
+            if body.wire != "MsgBody" {
+                return Err(format!("{}.{}: the body of an item must be MsgBody", s.name, f.wire));
+            }
+            out.push(format!(
+                "super::path::Field::Items {{ rest: {:?}, proto: {proto:?}, bodies: self.{proto}.iter().map(|item| item.{}.as_slice()).collect() }}",
+                f.wire,
+                body.proto_name()
+            ));
+        } else if let Some(inner) = &f.flatten {
             out.push(format!("super::path::Field::Flat {{ rest: {:?}, inner: {inner:?}, proto: {proto:?} }}", f.wire));
         } else if proto != snake_case(&f.wire) {
             out.push(format!("super::path::Field::Renamed {{ rest: {:?}, proto: {proto:?} }}", f.wire));
@@ -585,7 +805,7 @@ pub(crate) fn convert(group: &Group) -> Result<String, String> {
         let _ = writeln!(out, "    }}");
         let _ = writeln!(out);
         let _ = writeln!(out, "    fn proto_path(&self, rest_path: &str) -> String {{");
-        let fields = path_fields(request)?;
+        let fields = path_fields(group, request)?;
         if fields.is_empty() {
             let _ = writeln!(out, "        super::path::plain(rest_path)");
         } else {
@@ -604,26 +824,29 @@ pub(crate) fn convert(group: &Group) -> Result<String, String> {
                 let _ = writeln!(out, "        Self {{}}");
             }
             Some(body) => {
+                let key = if c.echo.is_some() { "dedupe_key" } else { "_dedupe_key" };
                 let _ = writeln!(
                     out,
-                    "    fn from_model(response: tim_model::envelope::Response<{}>, _dedupe_key: Option<u32>) -> Self {{",
+                    "    fn from_model(response: tim_model::envelope::Response<{}>, {key}: Option<u32>) -> Self {{",
                     model(&body.name)
                 );
                 let fields: Vec<&Field> = body.fields.iter().filter(|f| f.number.is_some()).collect();
+                let mut values: Vec<String> = fields
+                    .iter()
+                    .map(|f| {
+                        let expr = from_expr(group, f, &format!("body.{}", f.rust_name()), &mut from_used);
+                        format!("{}: {expr}", f.proto_name())
+                    })
+                    .collect();
+                if let Some(echo) = &c.echo {
+                    values.push(format!("{}: dedupe_key.unwrap_or(0)", echo.proto));
+                }
                 if fields.is_empty() {
                     let _ = writeln!(out, "        let _ = response;");
-                    let _ = writeln!(out, "        Self {{}}");
                 } else {
                     let _ = writeln!(out, "        let body = response.body;");
-                    let values: Vec<String> = fields
-                        .iter()
-                        .map(|f| {
-                            let expr = from_expr(group, f, &format!("body.{}", f.rust_name()), &mut from_used);
-                            format!("{}: {expr}", f.proto_name())
-                        })
-                        .collect();
-                    let _ = writeln!(out, "        Self {{ {} }}", values.join(", "));
                 }
+                let _ = writeln!(out, "        Self {{ {} }}", values.join(", "));
             }
         }
         let _ = writeln!(out, "    }}");
@@ -643,12 +866,23 @@ pub(crate) fn convert(group: &Group) -> Result<String, String> {
             into_fn(&name),
             model(&name)
         );
-        for f in s.fields.iter().filter(|f| f.number.is_some()) {
-            let expr = into_expr(group, f, &format!("item.{}", f.proto_name()), At::Under, &mut into_used);
-            let _ = writeln!(out, "    let {} = {expr};", f.rust_name());
-        }
-        if s.fields.iter().all(|f| f.number.is_none()) {
+        let lets: Vec<String> = s
+            .fields
+            .iter()
+            .filter(|f| f.number.is_some())
+            .map(|f| {
+                let expr = into_expr(group, f, &format!("item.{}", f.proto_name()), At::Under, &mut into_used);
+                format!("    let {} = {expr};", f.rust_name())
+            })
+            .collect();
+        if lets.is_empty() {
             let _ = writeln!(out, "    let _ = (c, at, item);");
+        } else if !lets.iter().any(|line| line.contains("(c, ") || line.contains(" c.")) {
+            // Nothing in this item can be malformed in its proto form.
+            let _ = writeln!(out, "    let _ = (c, at);");
+        }
+        for line in lets {
+            let _ = writeln!(out, "{line}");
         }
         let _ = writeln!(out, "    Some({})", model_literal(group, s));
         let _ = writeln!(out, "}}");

@@ -30,6 +30,68 @@ pub(crate) struct Group {
     /// The declaration file, for messages and headers.
     #[serde(skip)]
     pub(crate) source: String,
+    /// The shared value types (`values.toml`), filled in when the group is read.
+    #[serde(skip)]
+    pub(crate) values: Vec<Value>,
+}
+
+/// The value types that several groups use and whose model type, proto form and conversions are written by
+/// hand once (`values.toml`): message bodies, offline-push settings, the open enums of controls.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Values {
+    #[serde(default, rename = "value")]
+    pub(crate) values: Vec<Value>,
+}
+
+/// One value type.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Value {
+    /// The name fields use as their `type` (`MsgBody`).
+    pub(crate) name: String,
+    /// What it is, for readers of the declarations.
+    #[allow(dead_code)]
+    pub(crate) doc: String,
+    /// The model's type, a path from the crate root (`crate::body::MsgBody`).
+    pub(crate) rust: String,
+    /// The proto type of one entry (`MsgElement`, `string`).
+    pub(crate) proto: String,
+    /// The proto field is `repeated`: the value is carried as a list of `proto`.
+    #[serde(default)]
+    pub(crate) repeated: bool,
+    /// `tim-grpc`'s conversion from proto (a path from `convert`), needed when a request holds the value: `fn(&mut Collector, at: &str, P) -> Option<M>`
+    /// records what is broken under `at` and gives `None`; `P` is the list for a repeated value, the message or
+    /// the scalar otherwise (absence is handled by the generated code).
+    #[serde(default)]
+    pub(crate) into: Option<String>,
+    /// `tim-grpc`'s conversion into an answer: `fn(M) -> P`; needed when an answer holds the value.
+    #[serde(default)]
+    pub(crate) from: Option<String>,
+    /// `tim-model`'s documented checks of the value, at the field's path: `fn(&mut Checker, &M)`.
+    #[serde(default)]
+    pub(crate) check: Option<String>,
+    /// The proto form is a list of `MsgElement`: REST paths inside it name the element kind (`MsgContent` →
+    /// `text`), so error paths map through the received elements.
+    #[serde(default)]
+    pub(crate) elements: bool,
+    /// The model type implements `Eq` (false: `PartialEq` only, as for bodies with coordinates).
+    #[serde(default = "yes")]
+    pub(crate) eq: bool,
+    /// The proto file (stem under `proto/tim/v1/`) that declares `proto`, when it is a message.
+    #[serde(default)]
+    pub(crate) import: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Value {
+    /// Whether the proto form is a message (as opposed to a scalar such as `string`).
+    pub(crate) fn is_message(&self) -> bool {
+        self.proto.chars().next().is_some_and(char::is_uppercase)
+    }
 }
 
 /// The proto file and service of a group.
@@ -87,9 +149,25 @@ pub(crate) struct Command {
     /// The request has rules that depend on the addressed group's type (`GroupTypeRules`).
     #[serde(default)]
     pub(crate) group_rules: bool,
+    /// A field of the proto answer that carries the request's deduplication key as it was sent (drawn by the
+    /// gateway when the caller left it unset), so the caller can look the message up later.
+    #[serde(default)]
+    pub(crate) echo: Option<Echo>,
     /// The table's path (`v4/im_open_login_svc/account_check`), filled in from the table.
     #[serde(skip)]
     pub(crate) path: String,
+}
+
+/// The answer's copy of the deduplication key.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Echo {
+    /// The proto field (`msg_random`).
+    pub(crate) proto: String,
+    /// Its number.
+    pub(crate) number: u32,
+    /// Its comment.
+    pub(crate) doc: String,
 }
 
 impl Command {
@@ -185,6 +263,29 @@ pub(crate) struct Field {
     /// A list of one-field objects that the proto carries as a list of that field (its JSON name).
     #[serde(default)]
     pub(crate) flatten: Option<String>,
+    /// A deduplication key the command table pins: `drawn` (absent ones are drawn once before sending, so the
+    /// field is optional) or `given` (the caller's value is part of the key).
+    #[serde(default)]
+    pub(crate) key: Option<String>,
+    /// This key is the request's deduplication key (`TypedRequest::dedupe_key`).
+    #[serde(default)]
+    pub(crate) dedupe: bool,
+    /// This list holds the recipients counted against a per-recipient quota (`TypedRequest::recipients`).
+    #[serde(default)]
+    pub(crate) recipients: bool,
+    /// An optional field that must be present when the request is checked (a drawn key: the transport fills it
+    /// in before checking).
+    #[serde(default)]
+    pub(crate) required: bool,
+    /// A string that must not be empty.
+    #[serde(default)]
+    pub(crate) non_empty: bool,
+    /// A function of the module's hand-written part that decodes the field (`serde(deserialize_with)`).
+    #[serde(default)]
+    pub(crate) deserialize_with: Option<String>,
+    /// The parsed type, filled in when the group is read.
+    #[serde(skip)]
+    pub(crate) parsed: Option<Ty>,
 }
 
 /// A field's type, parsed.
@@ -197,15 +298,22 @@ pub(crate) enum Ty {
     GroupId,
     /// A JSON string or unsigned integer (profile values): `tim_model::TextOrNumber`, proto `TextOrNumber`.
     TextOrNumber,
+    /// A JSON object of strings: `BTreeMap<String, String>`, proto `map<string, string>`.
+    Map,
+    /// A value type of `values.toml`.
+    Value(String),
     Struct(String),
     List(Box<Ty>),
 }
 
 impl Ty {
-    pub(crate) fn parse(text: &str) -> Option<Ty> {
+    pub(crate) fn parse(text: &str, values: &[Value]) -> Option<Ty> {
         let text = text.trim();
         if let Some(inner) = text.strip_prefix("list<").and_then(|t| t.strip_suffix('>')) {
-            return Some(Ty::List(Box::new(Ty::parse(inner)?)));
+            return Some(Ty::List(Box::new(Ty::parse(inner, values)?)));
+        }
+        if values.iter().any(|v| v.name == text) {
+            return Some(Ty::Value(text.to_owned()));
         }
         Some(match text {
             "string" => Ty::String,
@@ -217,6 +325,7 @@ impl Ty {
             "UserId" => Ty::UserId,
             "GroupId" => Ty::GroupId,
             "TextOrNumber" => Ty::TextOrNumber,
+            "map<string,string>" | "map<string, string>" => Ty::Map,
             name if name.chars().next().is_some_and(char::is_uppercase) => Ty::Struct(name.to_owned()),
             _ => return None,
         })
@@ -241,7 +350,7 @@ impl Field {
     }
 
     pub(crate) fn ty(&self) -> Ty {
-        Ty::parse(&self.ty).expect("checked when the group was read")
+        self.parsed.clone().expect("parsed when the group was read")
     }
 }
 
@@ -261,6 +370,10 @@ impl Group {
         self.structs.iter().find(|s| s.name == name)
     }
 
+    pub(crate) fn value(&self, name: &str) -> &Value {
+        self.values.iter().find(|v| v.name == name).expect("parsed against the values")
+    }
+
     /// Fills in the commands' paths and checks what the generators rely on.
     pub(crate) fn resolve(&mut self, table: &BTreeMap<String, String>) -> Result<(), String> {
         for command in &mut self.commands {
@@ -271,6 +384,14 @@ impl Group {
         }
         if self.handwritten {
             return Ok(());
+        }
+        for s in &mut self.structs {
+            for field in &mut s.fields {
+                let at = format!("{}.{}", s.name, field.wire);
+                field.parsed = Some(
+                    Ty::parse(&field.ty, &self.values).ok_or_else(|| format!("{at}: unknown type {:?}", field.ty))?,
+                );
+            }
         }
         for command in &self.commands {
             let request =
@@ -286,7 +407,7 @@ impl Group {
             let mut numbers = BTreeMap::new();
             for field in &s.fields {
                 let at = format!("{}.{}", s.name, field.wire);
-                let ty = Ty::parse(&field.ty).ok_or_else(|| format!("{at}: unknown type {:?}", field.ty))?;
+                let ty = field.ty();
                 if let Ty::Struct(name) = ty.element() {
                     let inner = self.find(name).ok_or_else(|| format!("{at}: no struct {name}"))?;
                     if field.number.is_some() && field.flatten.is_none() && inner.message().is_none() {
@@ -309,6 +430,31 @@ impl Group {
                 }
                 if (field.range.is_some() || field.allowed.is_some()) && !matches!(ty, Ty::Int(_)) {
                     return Err(format!("{at}: range and allowed apply to numbers"));
+                }
+                if let Some(key) = &field.key {
+                    if key != "drawn" && key != "given" {
+                        return Err(format!("{at}: key is drawn or given, not {key}"));
+                    }
+                    if key == "drawn" && (!field.optional || ty != Ty::Int("u32")) {
+                        return Err(format!("{at}: a drawn key is an optional u32"));
+                    }
+                }
+                if field.dedupe && field.key.as_deref() != Some("drawn") {
+                    return Err(format!("{at}: the dedupe key must be a drawn key"));
+                }
+                if field.recipients && !matches!(ty, Ty::List(_)) {
+                    return Err(format!("{at}: recipients applies to lists"));
+                }
+                if field.required && !field.optional {
+                    return Err(format!("{at}: required applies to optional fields"));
+                }
+                if field.non_empty && ty != Ty::String {
+                    return Err(format!("{at}: non_empty applies to strings"));
+                }
+                if matches!(ty, Ty::List(ref inner) if matches!(inner.as_ref(), Ty::Value(_) | Ty::Map | Ty::List(_))) {
+                    return Err(format!(
+                        "{at}: lists of values, maps or lists are not supported (declare the value as the list)"
+                    ));
                 }
                 if let Some(inner_wire) = &field.flatten {
                     let Ty::List(inner) = &ty else { return Err(format!("{at}: flatten applies to lists")) };

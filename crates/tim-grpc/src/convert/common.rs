@@ -3,7 +3,6 @@
 use crate::pb;
 use crate::pb::android_info::VivoClassification;
 use tim_model::Extra;
-use tim_model::control::GroupAtInfo;
 use tim_model::group::KeyValue;
 use tim_model::push::{AndroidInfo, ApnsInfo, IntOrString, OfflinePushInfo};
 
@@ -58,19 +57,6 @@ fn apns_info(info: pb::ApnsInfo) -> ApnsInfo {
         content_available: info.content_available,
         extra: Extra::new(),
     }
-}
-
-/// `GroupAtInfo` entries of a request; none means absent.
-pub(super) fn group_at_info(entries: Vec<pb::GroupAtInfo>) -> Option<Vec<GroupAtInfo>> {
-    super::non_empty(
-        entries
-            .into_iter()
-            .map(|entry| GroupAtInfo {
-                group_at_all_flag: entry.group_at_all_flag,
-                group_at_account: entry.group_at_account,
-            })
-            .collect(),
-    )
 }
 
 /// Key/value pairs of a request (`AppDefinedData`, `AppMemberDefinedData`); none means absent.

@@ -48,11 +48,6 @@ pub(super) enum Field<'a> {
     },
 }
 
-/// The usual message body field, `MsgBody` → `msg_body`.
-pub(super) fn body(elements: &[pb::MsgElement]) -> Field<'_> {
-    Field::Body { rest: "MsgBody", proto: "msg_body", elements }
-}
-
 /// One step of a REST path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Segment<'a> {
