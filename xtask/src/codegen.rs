@@ -1,12 +1,13 @@
 //! `cargo xtask codegen [--check]`: everything that follows from the command declarations.
 //!
-//! The source of truth is one TOML file per group of commands in `crates/tim-model/commands/` (see its
-//! `README.md`). From those files this writes, and with `--check` compares against what is checked in:
+//! The source of truth is one TOML file per group of commands in `crates/tim-model/commands/`, plus
+//! `values.toml` for the value types several groups share (see its `README.md`). From those files this writes, and with `--check` compares against what is checked in:
 //!
-//! - for every declared group: the model's types, their documented checks and `TypedRequest` impls
-//!   (`crates/tim-model/src/<module>/generated.rs`), the proto file (`proto/tim/v1/<file>.proto`) and the
-//!   protobuf↔model conversions with their field-path mapping (`crates/tim-grpc/src/convert/<module>.rs`);
-//! - for every typed command, declared or still hand-written: the registry of typed requests
+//! - for every group: the model's types, their documented checks and `TypedRequest` impls
+//!   (`crates/tim-model/src/<module>/generated.rs`), its part of the proto file (`proto/tim/v1/<file>.proto`,
+//!   which several groups may share) and the protobuf↔model conversions with their field-path mapping
+//!   (`crates/tim-grpc/src/convert/<module>.rs`);
+//! - for every typed command: the registry of typed requests
 //!   (`crates/tim-model/src/registry/typed.rs`), the fixture round-trip list
 //!   (`crates/tim-model/tests/generated/typed.rs`), the gRPC services and their registration
 //!   (`crates/tim-grpc/src/service/rpcs.rs`), the emulator's routing (`crates/tim-emulator/src/api/routes.rs`)
@@ -80,7 +81,7 @@ pub(crate) fn generate(root: &Path) -> Result<BTreeMap<PathBuf, String>, String>
     let table = command_paths(&root.join("crates/tim-model/src/command.rs"))?;
     let groups = load(&root.join(DECLARATIONS), &table)?;
     let mut files = BTreeMap::new();
-    let declared: Vec<&Group> = groups.iter().filter(|g| !g.handwritten).collect();
+    let declared: Vec<&Group> = groups.iter().collect();
     for group in &declared {
         files.insert(PathBuf::from(format!("crates/tim-model/src/{}/generated.rs", group.module)), emit::model(group)?);
         files.insert(PathBuf::from(format!("crates/tim-grpc/src/convert/{}.rs", group.module)), emit::convert(group)?);

@@ -72,6 +72,8 @@ fn has_checks(group: &Group, s: &Struct, depth: usize) -> bool {
 }
 
 /// The checks of one field, relative to the checker's path.
+/// The checks of a field's own value, relative to the checker's path (those of the items it holds come after the
+/// struct's rules: see [`item_checks`]).
 fn field_checks(group: &Group, out: &mut String, f: &Field) {
     let wire = &f.wire;
     let name = f.rust_name();
@@ -123,6 +125,12 @@ fn field_checks(group: &Group, out: &mut String, f: &Field) {
         let list = allowed.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
         let _ = writeln!(out, "        c.one_of({wire:?}, {value}, &[{list}], {:?});", f.allowed_doc);
     }
+}
+
+/// The checks of the declared items a field holds, at their paths under the field.
+fn item_checks(group: &Group, out: &mut String, f: &Field) {
+    let wire = &f.wire;
+    let name = f.rust_name();
     if let Ty::Struct(inner) = f.ty().element()
         && group.find(inner).is_some_and(|s| has_checks(group, s, 0))
     {
@@ -215,6 +223,9 @@ pub(crate) fn model(group: &Group) -> Result<String, String> {
             }
             if s.rules {
                 let _ = writeln!(out, "        self.rules(c);");
+            }
+            for f in &s.fields {
+                item_checks(group, &mut out, f);
             }
             let _ = writeln!(out, "    }}");
             let _ = writeln!(out, "}}");
@@ -728,8 +739,9 @@ fn path_fields(group: &Group, s: &Struct) -> Result<Vec<String>, String> {
         let proto = f.proto_name();
         if elements(f) {
             out.push(format!(
-                "super::path::Field::Body {{ rest: {:?}, proto: {proto:?}, elements: &self.{proto} }}",
-                f.wire
+                "super::path::Field::Body {{ rest: {:?}, proto: {proto:?}, elements: &self.{} }}",
+                f.wire,
+                f.pb_ident()
             ));
         } else if let Ty::List(inner) = f.ty()
             && let Ty::Struct(name) = inner.as_ref()
@@ -740,9 +752,10 @@ fn path_fields(group: &Group, s: &Struct) -> Result<Vec<String>, String> {
                 return Err(format!("{}.{}: the body of an item must be MsgBody", s.name, f.wire));
             }
             out.push(format!(
-                "super::path::Field::Items {{ rest: {:?}, proto: {proto:?}, bodies: self.{proto}.iter().map(|item| item.{}.as_slice()).collect() }}",
+                "super::path::Field::Items {{ rest: {:?}, proto: {proto:?}, bodies: self.{}.iter().map(|item| item.{}.as_slice()).collect() }}",
                 f.wire,
-                body.proto_name()
+                f.pb_ident(),
+                body.pb_ident()
             ));
         } else if let Some(inner) = &f.flatten {
             out.push(format!("super::path::Field::Flat {{ rest: {:?}, inner: {inner:?}, proto: {proto:?} }}", f.wire));
@@ -798,7 +811,7 @@ pub(crate) fn convert(group: &Group) -> Result<String, String> {
             let _ = writeln!(out, "        let c = &mut collector;");
         }
         for f in &proto_fields {
-            let expr = into_expr(group, f, &format!("self.{}", f.proto_name()), At::Top, &mut into_used);
+            let expr = into_expr(group, f, &format!("self.{}", f.pb_ident()), At::Top, &mut into_used);
             let _ = writeln!(out, "        let {} = {expr};", f.rust_name());
         }
         let _ = writeln!(out, "        collector.finish(|| Some({}))", model_literal(group, request));
@@ -835,7 +848,7 @@ pub(crate) fn convert(group: &Group) -> Result<String, String> {
                     .iter()
                     .map(|f| {
                         let expr = from_expr(group, f, &format!("body.{}", f.rust_name()), &mut from_used);
-                        format!("{}: {expr}", f.proto_name())
+                        format!("{}: {expr}", f.pb_ident())
                     })
                     .collect();
                 if let Some(echo) = &c.echo {
@@ -871,7 +884,7 @@ pub(crate) fn convert(group: &Group) -> Result<String, String> {
             .iter()
             .filter(|f| f.number.is_some())
             .map(|f| {
-                let expr = into_expr(group, f, &format!("item.{}", f.proto_name()), At::Under, &mut into_used);
+                let expr = into_expr(group, f, &format!("item.{}", f.pb_ident()), At::Under, &mut into_used);
                 format!("    let {} = {expr};", f.rust_name())
             })
             .collect();
@@ -898,7 +911,7 @@ pub(crate) fn convert(group: &Group) -> Result<String, String> {
             .filter(|f| f.number.is_some())
             .map(|f| {
                 let expr = from_expr(group, f, &format!("item.{}", f.rust_name()), &mut from_used);
-                format!("{}: {expr}", f.proto_name())
+                format!("{}: {expr}", f.pb_ident())
             })
             .collect();
         let _ = writeln!(out);

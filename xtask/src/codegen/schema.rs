@@ -12,10 +12,6 @@ pub(crate) struct Group {
     /// The `tim-emulator` module that carries the commands out (`api/<emulator>.rs`); each command's handler is
     /// the function named by the last segment of its path.
     pub(crate) emulator: String,
-    /// The model's types, the proto messages and the conversions of this group are still written by hand: only
-    /// the lists (registry, routing, services, contract tests) are derived from it.
-    #[serde(default)]
-    pub(crate) handwritten: bool,
     /// Where the group's typed RPCs live.
     pub(crate) proto: ProtoFile,
     /// Documented limits, as `pub const`s of the module.
@@ -349,6 +345,14 @@ impl Field {
         self.proto.clone().unwrap_or_else(|| self.rust_name())
     }
 
+    /// The proto field as prost names it in Rust: a Rust keyword is a raw identifier (`type` → `r#type`).
+    pub(crate) fn pb_ident(&self) -> String {
+        let name = self.proto_name();
+        const KEYWORDS: [&str; 12] =
+            ["type", "ref", "match", "move", "mod", "use", "impl", "fn", "loop", "self", "struct", "where"];
+        if KEYWORDS.contains(&name.as_str()) { format!("r#{name}") } else { name }
+    }
+
     pub(crate) fn ty(&self) -> Ty {
         self.parsed.clone().expect("parsed when the group was read")
     }
@@ -382,9 +386,6 @@ impl Group {
                 .ok_or_else(|| format!("{} is not a CommandId of the command table", command.id))?
                 .clone();
         }
-        if self.handwritten {
-            return Ok(());
-        }
         for s in &mut self.structs {
             for field in &mut s.fields {
                 let at = format!("{}.{}", s.name, field.wire);
@@ -401,6 +402,9 @@ impl Group {
             }
             if let Some(body) = &command.response {
                 self.find(body).ok_or_else(|| format!("{}: no struct {body}", command.id))?;
+            }
+            if command.echo.is_some() && command.response.is_none() {
+                return Err(format!("{}: echo needs an answer body (response)", command.id));
             }
         }
         for s in &self.structs {

@@ -1,9 +1,8 @@
-//! Parts shared by several requests and answers: offline push settings, @mentions and key/value pairs.
+//! Parts shared by several requests and answers: offline push settings and string-or-number values.
 
 use crate::pb;
 use crate::pb::android_info::VivoClassification;
 use tim_model::Extra;
-use tim_model::group::KeyValue;
 use tim_model::push::{AndroidInfo, ApnsInfo, IntOrString, OfflinePushInfo};
 
 /// `OfflinePushInfo` of a request.
@@ -57,16 +56,6 @@ fn apns_info(info: pb::ApnsInfo) -> ApnsInfo {
         content_available: info.content_available,
         extra: Extra::new(),
     }
-}
-
-/// Key/value pairs of a request (`AppDefinedData`, `AppMemberDefinedData`); none means absent.
-pub(super) fn key_values_from_pb(pairs: Vec<pb::KeyValue>) -> Option<Vec<KeyValue>> {
-    super::non_empty(pairs.into_iter().map(|pair| KeyValue { key: pair.key, value: pair.value }).collect())
-}
-
-/// Key/value pairs of an answer; absent means none.
-pub(super) fn key_values_to_pb(pairs: Option<Vec<KeyValue>>) -> Vec<pb::KeyValue> {
-    pairs.unwrap_or_default().into_iter().map(|pair| pb::KeyValue { key: pair.key, value: pair.value }).collect()
 }
 
 /// A string-or-number value as this API carries it.

@@ -3,9 +3,10 @@
 
 use super::Collector;
 use crate::pb;
-use tim_model::MsgBody;
 use tim_model::control::{ForbidCallback, GroupAtInfo, MsgPriority, SendMsgControl};
+use tim_model::group::{GroupType, KeyValue};
 use tim_model::push::OfflinePushInfo;
+use tim_model::{MsgBody, Problem};
 
 /// `MsgBody`: every element converts, the body is not empty and holds at most one custom element.
 pub(super) fn msg_body(c: &mut Collector, at: &str, elements: Vec<pb::MsgElement>) -> Option<MsgBody> {
@@ -43,4 +44,28 @@ pub(super) fn group_at_info(_c: &mut Collector, _at: &str, entries: Vec<pb::Grou
             })
             .collect(),
     )
+}
+
+/// A group type: required (an empty string is a missing type); a name this version does not know is kept.
+pub(super) fn group_type(c: &mut Collector, at: &str, name: String) -> Option<GroupType> {
+    if name.is_empty() {
+        c.fail(at, Problem::Missing);
+        return None;
+    }
+    Some(GroupType::parse(&name))
+}
+
+/// A group type as this API carries it.
+pub(super) fn group_type_to_pb(group_type: GroupType) -> String {
+    group_type.as_str().to_owned()
+}
+
+/// Custom key/value pairs.
+pub(super) fn key_values(_c: &mut Collector, _at: &str, pairs: Vec<pb::KeyValue>) -> Option<Vec<KeyValue>> {
+    Some(pairs.into_iter().map(|pair| KeyValue { key: pair.key, value: pair.value }).collect())
+}
+
+/// Custom key/value pairs as this API carries them.
+pub(super) fn key_values_to_pb(pairs: Vec<KeyValue>) -> Vec<pb::KeyValue> {
+    pairs.into_iter().map(|pair| pb::KeyValue { key: pair.key, value: pair.value }).collect()
 }

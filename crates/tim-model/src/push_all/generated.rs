@@ -42,10 +42,10 @@ impl ImPushRequest {
         if let Some(value) = &self.offline_push_info {
             c.at("OfflinePushInfo", |c| crate::validate::check_offline_push(c, value));
         }
+        self.rules(c);
         if let Some(item) = &self.condition {
             c.at("Condition", |c| item.check(c));
         }
-        self.rules(c);
     }
 }
 
