@@ -11,12 +11,15 @@
 //!   (`crates/tim-model/src/registry/typed.rs`), the fixture round-trip list
 //!   (`crates/tim-model/tests/generated/typed.rs`), the gRPC services and their registration
 //!   (`crates/tim-grpc/src/service/rpcs.rs`), the emulator's routing (`crates/tim-emulator/src/api/routes.rs`)
-//!   and the contract tests (`crates/tim-transport/tests/contracts.rs`).
+//!   and the contract tests (`crates/tim-transport/tests/contracts.rs`);
+//! - the proto field lock (`proto/tim/v1/fields.lock`), which only grows: a declaration that renumbers or drops a
+//!   field of a generated message is refused.
 //!
 //! Paths, quotas and idempotency stay in the command table (`crates/tim-model/src/command.rs`), which this reads
 //! for the paths; a declaration names its command by the table's `CommandId`.
 
 mod emit;
+mod lock;
 mod schema;
 
 use crate::workspace_root;
@@ -98,6 +101,8 @@ pub(crate) fn generate(root: &Path) -> Result<BTreeMap<PathBuf, String>, String>
     for (file, list) in &proto_files {
         files.insert(PathBuf::from(format!("proto/tim/v1/{file}.proto")), emit::proto(list)?);
     }
+    let old_lock = std::fs::read_to_string(root.join(lock::LOCK)).ok();
+    files.insert(PathBuf::from(lock::LOCK), lock::update(old_lock.as_deref(), &groups)?);
     files.insert(PathBuf::from("crates/tim-model/src/registry/typed.rs"), emit::registry(&groups));
     files.insert(PathBuf::from("crates/tim-model/tests/generated/typed.rs"), emit::fixture_list(&groups));
     files.insert(PathBuf::from("crates/tim-grpc/src/service/rpcs.rs"), emit::rpcs(&groups));
