@@ -136,15 +136,20 @@ fn rustfmt(root: &Path, text: &str) -> Result<String, String> {
     String::from_utf8(out.stdout).map_err(|e| format!("rustfmt: {e}"))
 }
 
-/// The command table's paths by `CommandId` variant, read from its rows (`Variant => "v4/...", ...`).
-fn command_paths(table: &Path) -> Result<BTreeMap<String, String>, String> {
+/// The command table's paths and groups by `CommandId` variant, read from its rows
+/// (`Variant => "v4/...", "Group", ...`).
+fn command_paths(table: &Path) -> Result<BTreeMap<String, (String, String)>, String> {
     let text = std::fs::read_to_string(table).map_err(|e| format!("{}: {e}", table.display()))?;
     let mut paths = BTreeMap::new();
     for line in text.lines() {
         let Some((variant, rest)) = line.trim().split_once(" => \"") else { continue };
-        let Some((path, _)) = rest.split_once('"') else { continue };
+        let Some((path, rest)) = rest.split_once('"') else { continue };
+        let Some(group) = rest.strip_prefix(", \"").and_then(|rest| rest.split_once('"')).map(|(group, _)| group)
+        else {
+            continue;
+        };
         if variant.chars().all(|c| c.is_ascii_alphanumeric()) && path.starts_with("v4/") {
-            paths.insert(variant.to_owned(), path.to_owned());
+            paths.insert(variant.to_owned(), (path.to_owned(), group.to_owned()));
         }
     }
     if paths.len() < 100 {
@@ -154,7 +159,7 @@ fn command_paths(table: &Path) -> Result<BTreeMap<String, String>, String> {
 }
 
 /// Reads and checks every declaration file, in file-name order.
-fn load(dir: &Path, table: &BTreeMap<String, String>) -> Result<Vec<Group>, String> {
+fn load(dir: &Path, table: &BTreeMap<String, (String, String)>) -> Result<Vec<Group>, String> {
     let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))

@@ -1032,7 +1032,7 @@ pub(crate) fn routes(groups: &[Group]) -> String {
     let _ = writeln!(out, "pub(super) fn route(ctx: &Ctx<'_>, id: CommandId, body: &[u8]) -> Option<Answer> {{");
     let _ = writeln!(out, "    Some(match id {{");
     for (g, c) in all_commands(groups) {
-        let _ = writeln!(out, "        CommandId::{} => super::{}::{}(ctx, body),", c.id, g.emulator, c.handler());
+        let _ = writeln!(out, "        CommandId::{} => super::{}::{}(ctx, body),", c.id, g.module, c.handler());
     }
     let _ = writeln!(out, "        _ => return None,");
     let _ = writeln!(out, "    }})");

@@ -104,7 +104,7 @@ mod tests {
     fn groups(fields: &str) -> Vec<Group> {
         let text = format!(
             r#"module = "m"
-emulator = "m"
+table_group = "G"
 proto = {{ file = "f", service = "S" }}
 
 [[command]]
@@ -119,7 +119,7 @@ field = [{fields}]
 "#
         );
         let mut group: Group = toml::from_str(&text).unwrap();
-        group.resolve(&BTreeMap::from([("X".to_owned(), "v4/a/x".to_owned())])).unwrap();
+        group.resolve(&BTreeMap::from([("X".to_owned(), ("v4/a/x".to_owned(), "G".to_owned()))])).unwrap();
         vec![group]
     }
 

@@ -9,9 +9,11 @@ use std::collections::BTreeMap;
 pub(crate) struct Group {
     /// The `tim-model` module of the group's types (`account` → `tim_model::account`).
     pub(crate) module: String,
-    /// The `tim-emulator` module that carries the commands out (`api/<emulator>.rs`); each command's handler is
-    /// the function named by the last segment of its path.
-    pub(crate) emulator: String,
+    /// The command table's group (its `group` column, as Tencent's API tree sections it): every command of the
+    /// file belongs to it, and the module's name is used for this group in every crate (`tim_model::<module>`,
+    /// `tim-grpc`'s `convert/<module>.rs`, `tim-emulator`'s `api/<module>.rs`, where each command's handler is the
+    /// function named by the last segment of its path).
+    pub(crate) table_group: String,
     /// Where the group's typed RPCs live.
     pub(crate) proto: ProtoFile,
     /// Documented limits, as `pub const`s of the module.
@@ -379,12 +381,18 @@ impl Group {
     }
 
     /// Fills in the commands' paths and checks what the generators rely on.
-    pub(crate) fn resolve(&mut self, table: &BTreeMap<String, String>) -> Result<(), String> {
+    pub(crate) fn resolve(&mut self, table: &BTreeMap<String, (String, String)>) -> Result<(), String> {
         for command in &mut self.commands {
-            command.path = table
+            let (path, group) = table
                 .get(&command.id)
-                .ok_or_else(|| format!("{} is not a CommandId of the command table", command.id))?
-                .clone();
+                .ok_or_else(|| format!("{} is not a CommandId of the command table", command.id))?;
+            if *group != self.table_group {
+                return Err(format!(
+                    "{} is in the table's group {group:?}, not {:?}: declare it with that group's commands",
+                    command.id, self.table_group
+                ));
+            }
+            command.path = path.clone();
         }
         for s in &mut self.structs {
             for field in &mut s.fields {

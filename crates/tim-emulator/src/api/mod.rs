@@ -9,8 +9,9 @@
 mod account;
 mod c2c;
 mod group;
+mod group_msg;
 mod profile;
-mod push;
+mod push_all;
 mod routes;
 
 use crate::Inner;
