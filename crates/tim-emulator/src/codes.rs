@@ -23,6 +23,7 @@ pub(crate) fn for_validation(command: CommandId, errors: &ValidationErrors, body
             Service::Group => GROUP_JSON_PARSE,
             Service::Account => 60003,
             Service::Profile => 40001,
+            Service::Config => 130001,
         };
         return (code, format!("request body is not JSON: {errors}"));
     }
@@ -35,6 +36,7 @@ pub(crate) fn for_validation(command: CommandId, errors: &ValidationErrors, body
         Service::Group => group_code(command, top, first.problem()),
         Service::Account => account_code(first.problem()),
         Service::Profile => profile_code(top, &field, first.problem(), missing),
+        Service::Config => config_code(top, first.problem(), missing),
     };
     (code, errors.to_string())
 }
@@ -59,6 +61,8 @@ enum Service {
     Group,
     Account,
     Profile,
+    /// `openconfigsvr` (global mute).
+    Config,
 }
 
 fn service(command: CommandId) -> Service {
@@ -67,6 +71,7 @@ fn service(command: CommandId) -> Service {
         "all_member_push" => Service::Push,
         "im_open_login_svc" => Service::Account,
         "profile" => Service::Profile,
+        "openconfigsvr" => Service::Config,
         _ => Service::Group,
     }
 }
@@ -177,6 +182,20 @@ fn group_code(command: CommandId, top: &str, problem: &Problem) -> i64 {
         ("MsgList", Problem::TooLong { .. }) => 10020,
         ("MsgBody", Problem::TooLong { .. }) if command != CommandId::SendGroupSystemNotification => 80002,
         _ => 10004,
+    }
+}
+
+/// setnospeaking and getnospeaking (130001 to 130014).
+fn config_code(top: &str, problem: &Problem, missing: bool) -> i64 {
+    match top {
+        "Set_Account" if missing => 130004,
+        "Set_Account" => 130005,
+        "Get_Account" if missing => 130002,
+        "Get_Account" => 130003,
+        // Neither mute time given.
+        "C2CmsgNospeakingTime" if matches!(problem, Problem::Rule(_)) => 130008,
+        // Anything else: the JSON is not what the API takes.
+        _ => 130001,
     }
 }
 

@@ -38,7 +38,8 @@
 //!
 //! | Service | Commands |
 //! |---|---|
-//! | accounts | `account_import`, `multiaccount_import`, `account_check`, `account_delete`, `query_online_status` (every existing account `Offline`: no client logs in here) |
+//! | accounts | `account_import`, `multiaccount_import`, `account_check`, `account_delete`, `query_online_status` (every existing account `Offline`: no client logs in here), `kick` (70107 for an unknown account; counted in the stats, as there is no session to end) |
+//! | global mute | `setnospeaking`, `getnospeaking` (seconds left on the emulator's clock; a group-muted sender's `send_group_msg` answers 10017; REST one-to-one sends are not mute-checked, as their pages say) |
 //! | profiles | `portrait_get`, `portrait_set` (standard fields, and custom ones declared with [`EmulatorBuilder::custom_profile_fields`]) |
 //! | groups | `create_group` (every type), `destroy_group`, `add_group_member`, `delete_group_member`, `get_group_info`, `get_group_member_info` |
 //! | C2C | `sendmsg`, `batchsendmsg`, `importmsg`, `admin_msgwithdraw`, `admin_getroammsg` |

@@ -345,6 +345,46 @@ pub(crate) struct SendReport {
 #[derive(Debug)]
 pub(crate) struct TableFull;
 
+/// When one kind of an account's messages stops being muted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum MuteEnd {
+    /// Not muted.
+    #[default]
+    None,
+    /// Muted until this time (UNIX seconds, the emulator's clock).
+    At(u64),
+    /// Muted for ever (4294967295 seconds).
+    Never,
+}
+
+impl MuteEnd {
+    /// The mute set by a `NospeakingTime` of `seconds` at `now`: 0 unmutes, `u32::MAX` never ends.
+    pub(crate) fn from_seconds(seconds: u32, now: u64) -> Self {
+        match seconds {
+            0 => Self::None,
+            u32::MAX => Self::Never,
+            seconds => Self::At(now + u64::from(seconds)),
+        }
+    }
+
+    /// The seconds left at `now`, as getnospeaking answers them: 0 not muted, `u32::MAX` for ever.
+    pub(crate) fn remaining(self, now: u64) -> u32 {
+        match self {
+            Self::None => 0,
+            Self::Never => u32::MAX,
+            // A finite mute set with at most u32::MAX - 1 seconds has fewer left.
+            Self::At(end) => u32::try_from(end.saturating_sub(now)).unwrap_or(u32::MAX - 1),
+        }
+    }
+}
+
+/// An account's global mute (setnospeaking): one-to-one and group messages apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct GlobalMute {
+    pub(crate) c2c: MuteEnd,
+    pub(crate) group: MuteEnd,
+}
+
 /// Everything the emulator keeps.
 #[derive(Debug)]
 pub(crate) struct State {
@@ -355,6 +395,8 @@ pub(crate) struct State {
     /// Every account's deliveries by number, beside `names`.
     deliveries: Vec<Deliveries>,
     pub(crate) profiles: FxHashMap<AccountIndex, Profile>,
+    /// Global mutes by account (setnospeaking).
+    pub(crate) mutes: FxHashMap<AccountIndex, GlobalMute>,
     /// (recipient, message) pairs that admin_msgwithdraw recalled.
     recalled: FxHashSet<(AccountIndex, MsgIndex)>,
     pub(crate) messages: Vec<StoredC2c>,
@@ -378,6 +420,7 @@ impl State {
             names: Vec::new(),
             deliveries: Vec::new(),
             profiles: FxHashMap::default(),
+            mutes: FxHashMap::default(),
             recalled: FxHashSet::default(),
             messages: Vec::new(),
             runs: Vec::new(),
@@ -432,7 +475,15 @@ impl State {
     pub(crate) fn delete_account(&mut self, id: &str) -> bool {
         let Some(account) = UserKey::new(id).and_then(|key| self.accounts.remove(&key)) else { return false };
         self.profiles.remove(&account);
+        self.mutes.remove(&account);
         true
+    }
+
+    /// Whether account `id` is muted for group messages (setnospeaking) at `now`.
+    pub(crate) fn group_muted(&self, id: &str, now: u64) -> bool {
+        self.account_index(id)
+            .and_then(|account| self.mutes.get(&account))
+            .is_some_and(|mute| mute.group.remaining(now) > 0)
     }
 
     /// The sender of a request: `From_Account`, or the calling admin when absent (admins always exist).

@@ -29,6 +29,8 @@ pub struct Stats {
     pub unknown_commands: u64,
     /// Calls of a command the emulator does not emulate.
     pub unsupported_commands: u64,
+    /// Accounts whose login state a kick invalidated.
+    pub logins_invalidated: u64,
     /// Injected faults by kind: `502`, `delay`, `drop`, `lost` and `codeNNNNN`.
     pub faults: BTreeMap<String, u64>,
 }
@@ -63,6 +65,7 @@ pub(crate) struct Counters {
     pub(crate) auth_refused: AtomicU64,
     pub(crate) unknown_commands: AtomicU64,
     pub(crate) unsupported_commands: AtomicU64,
+    pub(crate) logins_invalidated: AtomicU64,
     fault_names: Vec<String>,
     faults: Vec<AtomicU64>,
 }
@@ -88,6 +91,7 @@ impl Counters {
             auth_refused: AtomicU64::new(0),
             unknown_commands: AtomicU64::new(0),
             unsupported_commands: AtomicU64::new(0),
+            logins_invalidated: AtomicU64::new(0),
             faults: fault_names.iter().map(|_| AtomicU64::new(0)).collect(),
             fault_names,
         }
@@ -127,6 +131,7 @@ impl Counters {
             auth_refused: load(&self.auth_refused),
             unknown_commands: load(&self.unknown_commands),
             unsupported_commands: load(&self.unsupported_commands),
+            logins_invalidated: load(&self.logins_invalidated),
             faults: self.fault_names.iter().cloned().zip(self.faults.iter().map(load)).collect(),
         }
     }

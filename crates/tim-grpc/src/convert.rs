@@ -19,6 +19,7 @@ mod c2c;
 mod common;
 mod elem;
 mod fanout;
+mod global_mute;
 mod group;
 mod group_msg;
 mod path;

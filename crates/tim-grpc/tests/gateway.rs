@@ -222,6 +222,63 @@ async fn profiles_and_online_status_reach_the_emulator() {
 }
 
 #[tokio::test]
+async fn a_global_mute_set_through_the_gateway_refuses_group_messages() {
+    let setup = setup(FaultConfig::none(), false, |_, _| {}).await;
+    let mut accounts = pb::account_service_client::AccountServiceClient::new(setup.channel.clone());
+    let mut mutes = pb::global_mute_service_client::GlobalMuteServiceClient::new(setup.channel.clone());
+    let mut groups = pb::group_service_client::GroupServiceClient::new(setup.channel.clone());
+    let mut messages = pb::message_service_client::MessageServiceClient::new(setup.channel.clone());
+    for user in ["alice", "bob"] {
+        let import = pb::AccountImportRequest { user_id: user.into(), nick: None, face_url: None };
+        accounts.account_import(authed(import)).await.unwrap();
+    }
+    accounts.kick(authed(pb::KickRequest { user_id: "bob".into() })).await.unwrap();
+    let gone = accounts.kick(authed(pb::KickRequest { user_id: "zed".into() })).await.unwrap_err();
+    assert_eq!(error_detail(&gone).unwrap().error_code, 70107, "{gone:?}");
+
+    let mute = pb::SetNoSpeakingRequest {
+        set_account: "alice".into(),
+        c2c_msg_nospeaking_time: None,
+        group_msg_nospeaking_time: Some(3600),
+    };
+    mutes.set_no_speaking(authed(mute)).await.unwrap();
+    let read = mutes
+        .get_no_speaking(authed(pb::GetNoSpeakingRequest { get_account: "alice".into() }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((read.c2c_msg_nospeaking_time, read.group_msg_nospeaking_time), (Some(0), Some(3600)));
+    let neither = pb::SetNoSpeakingRequest { set_account: "alice".into(), ..Default::default() };
+    let refused = mutes.set_no_speaking(authed(neither)).await.unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
+    assert_eq!(error_detail(&refused).unwrap().violations[0].field, "c2c_msg_nospeaking_time");
+
+    let group = groups
+        .create_group(authed(pb::CreateGroupRequest {
+            owner_account: Some("alice".into()),
+            r#type: "Public".into(),
+            name: "team".into(),
+            member_list: vec![pb::NewMember { member_account: "bob".into(), ..Default::default() }],
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner()
+        .group_id
+        .expect("a GroupId");
+    let send = |from: &str| pb::SendGroupMsgRequest {
+        group_id: group.clone(),
+        from_account: Some(from.into()),
+        msg_body: text("hi"),
+        ..Default::default()
+    };
+    let muted = messages.send_group_msg(authed(send("alice"))).await.unwrap_err();
+    assert_eq!(error_detail(&muted).unwrap().error_code, 10017, "{muted:?}");
+    messages.send_group_msg(authed(send("bob"))).await.unwrap();
+    let _ = setup.stop.send(());
+}
+
+#[tokio::test]
 async fn every_rpc_reaches_the_emulator() {
     let setup = setup(FaultConfig::none(), false, |_, _| {}).await;
     let mut accounts = pb::account_service_client::AccountServiceClient::new(setup.channel.clone());

@@ -20,6 +20,18 @@ open_string_enum!(
     }
 );
 
+impl ActionStatus {
+    /// The value of an answer that has no `ActionStatus` (its `ErrorCode` says how the call went).
+    pub fn absent() -> Self {
+        Self::Other(String::new())
+    }
+
+    /// Whether the answer had no `ActionStatus`.
+    pub fn is_absent(&self) -> bool {
+        matches!(self, Self::Other(value) if value.is_empty())
+    }
+}
+
 /// Only the fields of an answer that say whether it succeeded: what a client reads before deciding to retry, without
 /// decoding the rest of the body.
 ///
@@ -42,8 +54,13 @@ pub struct Outcome {
 /// A response: the envelope fields and the API's own fields `T` (unknown fields are kept by `T`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Response<T> {
-    /// `OK`, `FAIL`, `SomeError`, or another value the service sends.
-    #[serde(rename = "ActionStatus")]
+    /// `OK`, `FAIL`, `SomeError`, or another value the service sends. A few APIs (the global mute ones) answer
+    /// without it: it is then [`ActionStatus::absent`], and stays absent when the answer is written again.
+    #[serde(
+        rename = "ActionStatus",
+        default = "ActionStatus::absent",
+        skip_serializing_if = "ActionStatus::is_absent"
+    )]
     pub action_status: ActionStatus,
     /// `0` on success; otherwise see [`crate::catalog`].
     #[serde(rename = "ErrorCode", default)]

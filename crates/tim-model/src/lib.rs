@@ -45,6 +45,7 @@ pub mod control;
 pub mod elem;
 pub mod envelope;
 pub mod error;
+pub mod global_mute;
 pub mod group;
 pub mod group_msg;
 mod ids;

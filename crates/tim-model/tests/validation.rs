@@ -325,3 +325,21 @@ fn online_status_accepts_the_older_state_spelling() {
     let result = body.body.query_result.unwrap();
     assert_eq!(result[0].status, "Online");
 }
+
+#[test]
+fn kick_takes_the_older_field_name_and_a_mute_needs_one_of_its_times() {
+    use tim_model::account::KickRequest;
+    use tim_model::global_mute::SetNoSpeakingRequest;
+    let old: KickRequest = tim_model::api::decode_request(br#"{"Identifier":"test"}"#).unwrap();
+    assert_eq!(old.user_id.as_str(), "test");
+    assert_eq!(serde_json::to_value(&old).unwrap(), json!({"UserID": "test"}), "written with today's name");
+    let neither: SetNoSpeakingRequest = tim_model::api::decode(br#"{"Set_Account":"a"}"#).unwrap();
+    assert_eq!(errors_of(&neither), ["C2CmsgNospeakingTime"]);
+    let one: SetNoSpeakingRequest =
+        tim_model::api::decode(br#"{"Set_Account":"a","GroupmsgNospeakingTime":0}"#).unwrap();
+    assert_eq!(one.validate(), Ok(()));
+    // A time is a u32: 4294967295 (for ever) is the largest.
+    let too_long =
+        tim_model::api::decode::<SetNoSpeakingRequest>(br#"{"Set_Account":"a","C2CmsgNospeakingTime":4294967296}"#);
+    assert!(too_long.is_err());
+}

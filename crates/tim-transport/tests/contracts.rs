@@ -10,11 +10,14 @@ contracts! {
     im_open_login_svc_account_check => tim_model::account::AccountCheckRequest, "im_open_login_svc/account_check";
     im_open_login_svc_account_delete => tim_model::account::AccountDeleteRequest, "im_open_login_svc/account_delete";
     openim_query_online_status => tim_model::account::QueryOnlineStatusRequest, "openim/query_online_status";
+    im_open_login_svc_kick => tim_model::account::KickRequest, "im_open_login_svc/kick";
     openim_sendmsg => tim_model::c2c::SendMsgRequest, "openim/sendmsg";
     openim_batchsendmsg => tim_model::c2c::BatchSendMsgRequest, "openim/batchsendmsg";
     openim_importmsg => tim_model::c2c::ImportMsgRequest, "openim/importmsg";
     openim_admin_msgwithdraw => tim_model::c2c::AdminMsgWithdrawRequest, "openim/admin_msgwithdraw";
     openim_admin_getroammsg => tim_model::c2c::AdminGetRoamMsgRequest, "openim/admin_getroammsg";
+    openconfigsvr_setnospeaking => tim_model::global_mute::SetNoSpeakingRequest, "openconfigsvr/setnospeaking";
+    openconfigsvr_getnospeaking => tim_model::global_mute::GetNoSpeakingRequest, "openconfigsvr/getnospeaking";
     group_open_http_svc_create_group => tim_model::group::CreateGroupRequest, "group_open_http_svc/create_group";
     group_open_http_svc_destroy_group => tim_model::group::DestroyGroupRequest, "group_open_http_svc/destroy_group";
     group_open_http_svc_add_group_member => tim_model::group::AddGroupMemberRequest, "group_open_http_svc/add_group_member";

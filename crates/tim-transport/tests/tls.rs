@@ -74,14 +74,15 @@ async fn a_configured_ca_is_trusted_and_http2_is_used_when_offered() {
 #[tokio::test]
 async fn http1_is_used_when_the_server_offers_only_http1() {
     let (port, ca, versions) = https_server(vec![b"http/1.1".to_vec()]).await;
-    client(port, Some(&ca)).call_json("im_open_login_svc/kick", serde_json::json!({})).await.unwrap();
+    client(port, Some(&ca)).call_json("im_open_login_svc/kick", serde_json::json!({"UserID": "x"})).await.unwrap();
     assert_eq!(*versions.lock().unwrap(), [http::Version::HTTP_11]);
 }
 
 #[tokio::test]
 async fn an_unknown_ca_is_refused_as_a_connection_failure() {
     let (port, _, versions) = https_server(vec![b"h2".to_vec()]).await;
-    let error = client(port, None).call_json("im_open_login_svc/kick", serde_json::json!({})).await.unwrap_err();
+    let error =
+        client(port, None).call_json("im_open_login_svc/kick", serde_json::json!({"UserID": "x"})).await.unwrap_err();
     assert!(matches!(&error, Error::Connect { attempts: 2, detail, .. } if detail.contains("certificate")), "{error}");
     assert!(versions.lock().unwrap().is_empty(), "nothing reached the service");
 }

@@ -1,5 +1,8 @@
-//! `im_open_login_svc`: account_import, multiaccount_import, account_check and account_delete; and
+//! `im_open_login_svc`: account_import, multiaccount_import, account_check, account_delete and kick; and
 //! `openim/query_online_status`.
+//!
+//! No client logs in to the emulator, so a kick has no session to end: it checks that the account exists and is
+//! counted in `/emulator/stats` (`logins_invalidated`).
 //!
 //! Deleting accounts is allowed (the service allows it only for trial-edition apps, answering 71000 otherwise);
 //! a deleted account loses its inbox.
@@ -8,7 +11,7 @@ use super::{Answer, Ctx, fail, ok};
 use crate::state::State;
 use tim_model::Extra;
 use tim_model::account::{
-    AccountCheckRequest, AccountDeleteRequest, AccountImportRequest, AccountResult, AccountResults,
+    AccountCheckRequest, AccountDeleteRequest, AccountImportRequest, AccountResult, AccountResults, KickRequest,
     MultiAccountImportRequest, MultiAccountImportResult, OnlineStatus, OnlineStatusError, QueryOnlineStatusResult,
 };
 use tim_model::envelope::NoFields;
@@ -112,4 +115,13 @@ pub(super) fn query_online_status(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
     }
     let error_list = (!errors.is_empty()).then_some(errors);
     Ok(ok(QueryOnlineStatusResult { query_result: Some(found), error_list, extra: Extra::new() }))
+}
+
+pub(super) fn kick(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
+    let request: KickRequest = ctx.decode(body)?;
+    if !ctx.state().account_exists(request.user_id.as_str()) {
+        return Err(fail(NO_SUCH_ACCOUNT, format!("account {:?} does not exist", request.user_id.as_str())));
+    }
+    crate::stats::add(&ctx.inner.counters.logins_invalidated, 1);
+    Ok(ok(NoFields::default()))
 }

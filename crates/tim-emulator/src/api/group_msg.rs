@@ -34,6 +34,10 @@ pub(super) fn send_group_msg(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
     let from = state
         .sender(request.from_account.as_ref(), ctx.identifier, create)
         .ok_or_else(|| no_account(request.from_account.as_ref().map_or("", UserId::as_str)))?;
+    // A sender muted for group messages (setnospeaking) cannot send them until the mute ends.
+    if state.group_muted(&from, ctx.now) {
+        return Err(fail(10017, format!("{:?} is muted for group messages", &*from)));
+    }
     let group = group_mut(&mut state, &request.group_id)?;
     if !may_send(ctx, group, &from) {
         return Err(fail(10007, format!("{:?} is not a member of group {:?}", &*from, request.group_id.as_str())));

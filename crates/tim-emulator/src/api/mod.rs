@@ -8,6 +8,7 @@
 
 mod account;
 mod c2c;
+mod global_mute;
 mod group;
 mod group_msg;
 mod profile;

@@ -186,6 +186,27 @@ impl super::FromModel<tim_model::account::QueryOnlineStatusRequest> for pb::Quer
     }
 }
 
+impl super::IntoModel for pb::KickRequest {
+    type Model = tim_model::account::KickRequest;
+
+    fn into_model(self) -> Result<Self::Model, tim_model::ValidationErrors> {
+        let mut collector = super::Collector::default();
+        let c = &mut collector;
+        let user_id = c.user("UserID", self.user_id);
+        collector.finish(|| Some(tim_model::account::KickRequest { user_id: user_id?, extra: tim_model::Extra::new() }))
+    }
+
+    fn proto_path(&self, rest_path: &str) -> String {
+        super::path::plain(rest_path)
+    }
+}
+
+impl super::FromModel<tim_model::account::KickRequest> for pb::KickResponse {
+    fn from_model(_response: tim_model::envelope::EmptyResponse, _dedupe_key: Option<u32>) -> Self {
+        Self {}
+    }
+}
+
 /// `AccountItem` at `at`, every broken field recorded in `c`.
 fn account_item_into_model(
     c: &mut super::Collector,

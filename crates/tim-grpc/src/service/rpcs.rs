@@ -6,6 +6,7 @@ rpcs!(Accounts, pb::account_service_server::AccountService, "AccountService" {
     account_check AccountCheck(AccountCheckRequest) -> AccountCheckResponse,
     account_delete AccountDelete(AccountDeleteRequest) -> AccountDeleteResponse,
     query_online_status QueryOnlineStatus(QueryOnlineStatusRequest) -> QueryOnlineStatusResponse,
+    kick Kick(KickRequest) -> KickResponse,
 });
 
 rpcs!(Messages, pb::message_service_server::MessageService, "MessageService" {
@@ -21,6 +22,11 @@ rpcs!(Messages, pb::message_service_server::MessageService, "MessageService" {
     group_msg_recall GroupMsgRecall(GroupMsgRecallRequest) -> GroupMsgRecallResponse,
     group_msg_get_simple GroupMsgGetSimple(GroupMsgGetSimpleRequest) -> GroupMsgGetSimpleResponse,
     im_push ImPush(ImPushRequest) -> ImPushResponse,
+});
+
+rpcs!(GlobalMutes, pb::global_mute_service_server::GlobalMuteService, "GlobalMuteService" {
+    set_no_speaking SetNoSpeaking(SetNoSpeakingRequest) -> SetNoSpeakingResponse,
+    get_no_speaking GetNoSpeaking(GetNoSpeakingRequest) -> GetNoSpeakingResponse,
 });
 
 rpcs!(Groups, pb::group_service_server::GroupService, "GroupService" {
@@ -55,6 +61,12 @@ pub(crate) fn add_typed_services(
         .add_service(
             auth.layer(
                 pb::message_service_server::MessageServiceServer::new(Messages(shared.clone()))
+                    .max_decoding_message_size(limit),
+            ),
+        )
+        .add_service(
+            auth.layer(
+                pb::global_mute_service_server::GlobalMuteServiceServer::new(GlobalMutes(shared.clone()))
                     .max_decoding_message_size(limit),
             ),
         )

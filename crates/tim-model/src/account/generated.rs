@@ -277,6 +277,24 @@ pub struct QueryOnlineStatusResult {
     pub extra: crate::Extra,
 }
 
+/// `im_open_login_svc/kick`: invalidate the login state of one account. Logging in with a UserSig issued before
+/// fails; a new UserSig logs in again. Earlier pages named the field `Identifier`, which is accepted too.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct KickRequest {
+    /// The account (70107 when it does not exist).
+    #[serde(rename = "UserID", alias = "Identifier")]
+    pub user_id: crate::UserId,
+    /// Fields this version of tim does not know, sent as they are.
+    #[serde(flatten)]
+    pub extra: crate::Extra,
+}
+
+impl crate::validate::Validate for KickRequest {
+    fn validate(&self) -> Result<(), crate::ValidationErrors> {
+        Ok(())
+    }
+}
+
 impl crate::api::TypedRequest for AccountImportRequest {
     const COMMAND: crate::command::CommandId = crate::command::CommandId::AccountImport;
     type Response = crate::envelope::EmptyResponse;
@@ -300,4 +318,9 @@ impl crate::api::TypedRequest for AccountDeleteRequest {
 impl crate::api::TypedRequest for QueryOnlineStatusRequest {
     const COMMAND: crate::command::CommandId = crate::command::CommandId::QueryOnlineStatus;
     type Response = crate::envelope::Response<QueryOnlineStatusResult>;
+}
+
+impl crate::api::TypedRequest for KickRequest {
+    const COMMAND: crate::command::CommandId = crate::command::CommandId::Kick;
+    type Response = crate::envelope::EmptyResponse;
 }
