@@ -115,6 +115,25 @@ fn authed<T>(message: T) -> Request<T> {
     request
 }
 
+/// Creates the Public group "team" owned by alice with bob as a member, answering its GroupId.
+async fn team_of_alice_and_bob(
+    groups: &mut pb::group_service_client::GroupServiceClient<tonic::transport::Channel>,
+) -> String {
+    groups
+        .create_group(authed(pb::CreateGroupRequest {
+            owner_account: Some("alice".into()),
+            r#type: "Public".into(),
+            name: "team".into(),
+            member_list: vec![pb::NewMember { member_account: "bob".into(), ..Default::default() }],
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner()
+        .group_id
+        .expect("a GroupId")
+}
+
 fn text(text: &str) -> Vec<pb::MsgElement> {
     vec![pb::MsgElement::text(text)]
 }
@@ -253,19 +272,7 @@ async fn a_global_mute_set_through_the_gateway_refuses_group_messages() {
     assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
     assert_eq!(error_detail(&refused).unwrap().violations[0].field, "c2c_msg_nospeaking_time");
 
-    let group = groups
-        .create_group(authed(pb::CreateGroupRequest {
-            owner_account: Some("alice".into()),
-            r#type: "Public".into(),
-            name: "team".into(),
-            member_list: vec![pb::NewMember { member_account: "bob".into(), ..Default::default() }],
-            ..Default::default()
-        }))
-        .await
-        .unwrap()
-        .into_inner()
-        .group_id
-        .expect("a GroupId");
+    let group = team_of_alice_and_bob(&mut groups).await;
     let send = |from: &str| pb::SendGroupMsgRequest {
         group_id: group.clone(),
         from_account: Some(from.into()),
@@ -378,19 +385,7 @@ async fn every_rpc_reaches_the_emulator() {
     assert_eq!(emulator.inbox_len("bob"), Some(3));
 
     // Groups and group messages.
-    let group = groups
-        .create_group(authed(pb::CreateGroupRequest {
-            owner_account: Some("alice".into()),
-            r#type: "Public".into(),
-            name: "team".into(),
-            member_list: vec![pb::NewMember { member_account: "bob".into(), ..Default::default() }],
-            ..Default::default()
-        }))
-        .await
-        .unwrap()
-        .into_inner()
-        .group_id
-        .expect("a GroupId");
+    let group = team_of_alice_and_bob(&mut groups).await;
     let added = groups
         .add_group_member(authed(pb::AddGroupMemberRequest {
             group_id: group.clone(),
