@@ -24,6 +24,7 @@ pub(crate) fn for_validation(command: CommandId, errors: &ValidationErrors, body
             Service::Account => 60003,
             Service::Profile => 40001,
             Service::Config => 130001,
+            Service::Sns => 30001,
         };
         return (code, format!("request body is not JSON: {errors}"));
     }
@@ -37,6 +38,8 @@ pub(crate) fn for_validation(command: CommandId, errors: &ValidationErrors, body
         Service::Account => account_code(first.problem()),
         Service::Profile => profile_code(top, &field, first.problem(), missing),
         Service::Config => config_code(top, first.problem(), missing),
+        // The relationship pages have one code for every broken parameter.
+        Service::Sns => 30001,
     };
     (code, errors.to_string())
 }
@@ -63,6 +66,8 @@ enum Service {
     Profile,
     /// `openconfigsvr` (global mute).
     Config,
+    /// `sns` (friends and blocklists).
+    Sns,
 }
 
 fn service(command: CommandId) -> Service {
@@ -72,6 +77,7 @@ fn service(command: CommandId) -> Service {
         "im_open_login_svc" => Service::Account,
         "profile" => Service::Profile,
         "openconfigsvr" => Service::Config,
+        "sns" => Service::Sns,
         _ => Service::Group,
     }
 }

@@ -40,6 +40,7 @@
 //! |---|---|
 //! | accounts | `account_import`, `multiaccount_import`, `account_check`, `account_delete`, `query_online_status` (every existing account `Offline`: no client logs in here), `kick` (70107 for an unknown account; counted in the stats, as there is no session to end) |
 //! | global mute | `setnospeaking`, `getnospeaking` (seconds left on the emulator's clock; a group-muted sender's `send_group_msg` answers 10017; REST one-to-one sends are not mute-checked, as their pages say) |
+//! | relationships | `friend_add` (the added account's `Tag_Profile_IM_AllowType` decides unless forced: NeedConfirm, also the default, leaves a pending request, 30539), `friend_import`, `friend_delete`, `friend_delete_all`, `friend_check`, `black_list_add` (ends friendships both ways; 30515/30525 on adds while blocked), `black_list_delete`, `black_list_get`, `black_list_check`; deleting an account ends its relationships |
 //! | profiles | `portrait_get`, `portrait_set` (standard fields, and custom ones declared with [`EmulatorBuilder::custom_profile_fields`]) |
 //! | groups | `create_group` (every type), `destroy_group`, `add_group_member`, `delete_group_member`, `get_group_info`, `get_group_member_info` |
 //! | C2C | `sendmsg`, `batchsendmsg`, `importmsg`, `admin_msgwithdraw`, `admin_getroammsg` |

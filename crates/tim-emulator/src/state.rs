@@ -345,6 +345,38 @@ pub(crate) struct SendReport {
 #[derive(Debug)]
 pub(crate) struct TableFull;
 
+/// One friend in an account's list (the account's side of the friendship).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Friend {
+    pub(crate) remark: Option<String>,
+    pub(crate) groups: Vec<String>,
+    pub(crate) add_source: String,
+    pub(crate) add_wording: Option<String>,
+    pub(crate) add_time: i64,
+    pub(crate) custom: std::collections::BTreeMap<String, tim_model::TextOrNumber>,
+}
+
+/// An account's relationships: its friend list, its blocklist (with when each was blocked, in the order blocked)
+/// and the friend requests it sent that wait for the other's confirmation.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Relations {
+    pub(crate) friends: std::collections::BTreeMap<AccountIndex, Friend>,
+    pub(crate) blocked: Vec<(AccountIndex, i64)>,
+    pub(crate) pending: std::collections::BTreeSet<AccountIndex>,
+    /// Changes of the blocklist (black_list_get's `CurruentSequence`).
+    pub(crate) blocklist_sequence: u64,
+}
+
+impl Relations {
+    pub(crate) fn has_friend(&self, other: AccountIndex) -> bool {
+        self.friends.contains_key(&other)
+    }
+
+    pub(crate) fn blocks(&self, other: AccountIndex) -> bool {
+        self.blocked.iter().any(|(account, _)| *account == other)
+    }
+}
+
 /// When one kind of an account's messages stops being muted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) enum MuteEnd {
@@ -395,6 +427,8 @@ pub(crate) struct State {
     /// Every account's deliveries by number, beside `names`.
     deliveries: Vec<Deliveries>,
     pub(crate) profiles: FxHashMap<AccountIndex, Profile>,
+    /// Friends, blocklists and pending friend requests by account.
+    pub(crate) relations: FxHashMap<AccountIndex, Relations>,
     /// Global mutes by account (setnospeaking).
     pub(crate) mutes: FxHashMap<AccountIndex, GlobalMute>,
     /// (recipient, message) pairs that admin_msgwithdraw recalled.
@@ -421,6 +455,7 @@ impl State {
             deliveries: Vec::new(),
             profiles: FxHashMap::default(),
             mutes: FxHashMap::default(),
+            relations: FxHashMap::default(),
             recalled: FxHashSet::default(),
             messages: Vec::new(),
             runs: Vec::new(),
@@ -463,6 +498,11 @@ impl State {
         Some(self.names[account as usize].clone())
     }
 
+    /// The name of account number `account`.
+    pub(crate) fn name_of(&self, account: AccountIndex) -> &str {
+        &self.names[account as usize]
+    }
+
     pub(crate) fn account_exists(&self, id: &str) -> bool {
         self.account_index(id).is_some()
     }
@@ -476,6 +516,13 @@ impl State {
         let Some(account) = UserKey::new(id).and_then(|key| self.accounts.remove(&key)) else { return false };
         self.profiles.remove(&account);
         self.mutes.remove(&account);
+        // Its friendships, blocks and requests end, on its side and on everyone else's.
+        self.relations.remove(&account);
+        for relations in self.relations.values_mut() {
+            relations.friends.remove(&account);
+            relations.blocked.retain(|(blocked, _)| *blocked != account);
+            relations.pending.remove(&account);
+        }
         true
     }
 

@@ -25,6 +25,7 @@ mod group_msg;
 mod path;
 mod profile;
 mod push_all;
+mod relationship;
 mod values;
 
 #[cfg(test)]

@@ -286,6 +286,58 @@ async fn a_global_mute_set_through_the_gateway_refuses_group_messages() {
 }
 
 #[tokio::test]
+async fn friends_and_blocklists_through_the_gateway() {
+    let setup = setup(FaultConfig::none(), false, |_, _| {}).await;
+    let mut accounts = pb::account_service_client::AccountServiceClient::new(setup.channel.clone());
+    let mut sns = pb::relationship_service_client::RelationshipServiceClient::new(setup.channel.clone());
+    for user in ["alice", "bob"] {
+        let import = pb::AccountImportRequest { user_id: user.into(), nick: None, face_url: None };
+        accounts.account_import(authed(import)).await.unwrap();
+    }
+    let added = sns
+        .friend_add(authed(pb::FriendAddRequest {
+            from_account: "alice".into(),
+            add_friend_item: vec![pb::AddFriendItem {
+                to_account: "bob".into(),
+                add_source: "AddSource_Type_Test".into(),
+                ..Default::default()
+            }],
+            force_add_flags: Some(1),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(added.result_item[0].result_code, 0, "{added:?}");
+    let check = |check_type: &str| pb::FriendCheckRequest {
+        from_account: "bob".into(),
+        to_account: vec!["alice".into()],
+        check_type: check_type.into(),
+    };
+    let checked = sns.friend_check(authed(check("CheckResult_Type_Both"))).await.unwrap().into_inner();
+    assert_eq!(checked.info_item[0].relation, "CheckResult_Type_BothWay");
+    let blocked = pb::BlackListAddRequest { from_account: "bob".into(), to_account: vec!["alice".into()] };
+    sns.black_list_add(authed(blocked)).await.unwrap();
+    let checked = sns.friend_check(authed(check("CheckResult_Type_Both"))).await.unwrap().into_inner();
+    assert_eq!(checked.info_item[0].relation, "CheckResult_Type_NoRelation", "blocking ended the friendship");
+    // A broken AddSource is named by this API's field path.
+    let refused = sns
+        .friend_add(authed(pb::FriendAddRequest {
+            from_account: "alice".into(),
+            add_friend_item: vec![pb::AddFriendItem {
+                to_account: "bob".into(),
+                add_source: "x".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(error_detail(&refused).unwrap().violations[0].field, "add_friend_item[0].add_source");
+    let _ = setup.stop.send(());
+}
+
+#[tokio::test]
 async fn every_rpc_reaches_the_emulator() {
     let setup = setup(FaultConfig::none(), false, |_, _| {}).await;
     let mut accounts = pb::account_service_client::AccountServiceClient::new(setup.channel.clone());

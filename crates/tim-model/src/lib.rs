@@ -53,6 +53,7 @@ pub mod profile;
 pub mod push;
 pub mod push_all;
 pub mod registry;
+pub mod relationship;
 pub mod validate;
 mod value;
 

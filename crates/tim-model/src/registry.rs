@@ -208,9 +208,12 @@ mod tests {
         let errors = check_request_json(CommandId::SendMsg, br#"{"To_Account":"a","MsgBody":[]}"#, None).unwrap_err();
         assert_eq!(errors.first().field(), "MsgBody");
         // An untyped command: any JSON object passes, anything else does not.
-        assert_eq!(check_request_json(CommandId::FriendCheck, br#"{"From_Account":"x"}"#, None), Ok(Checked::Untyped));
-        assert!(check_request_json(CommandId::FriendCheck, b"", None).is_err());
-        assert!(check_request_json(CommandId::FriendCheck, b"[]", None).is_err());
+        assert_eq!(
+            check_request_json(CommandId::GetAppInfo, br#"{"RequestField":["ChainIncrease"]}"#, None),
+            Ok(Checked::Untyped)
+        );
+        assert!(check_request_json(CommandId::GetAppInfo, b"", None).is_err());
+        assert!(check_request_json(CommandId::GetAppInfo, b"[]", None).is_err());
         // A typed one is checked against its model.
         assert_eq!(check_request_json(CommandId::Kick, br#"{"Identifier":"x"}"#, None), Ok(Checked::Typed));
         assert!(check_request_json(CommandId::Kick, br#"{"UserID":""}"#, None).is_err());

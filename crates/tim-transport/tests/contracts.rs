@@ -33,4 +33,13 @@ contracts! {
     profile_portrait_get => tim_model::profile::PortraitGetRequest, "profile/portrait_get";
     profile_portrait_set => tim_model::profile::PortraitSetRequest, "profile/portrait_set";
     all_member_push_im_push => tim_model::push_all::ImPushRequest, "all_member_push/im_push";
+    sns_friend_add => tim_model::relationship::FriendAddRequest, "sns/friend_add";
+    sns_friend_import => tim_model::relationship::FriendImportRequest, "sns/friend_import";
+    sns_friend_delete => tim_model::relationship::FriendDeleteRequest, "sns/friend_delete";
+    sns_friend_delete_all => tim_model::relationship::FriendDeleteAllRequest, "sns/friend_delete_all";
+    sns_friend_check => tim_model::relationship::FriendCheckRequest, "sns/friend_check";
+    sns_black_list_add => tim_model::relationship::BlackListAddRequest, "sns/black_list_add";
+    sns_black_list_delete => tim_model::relationship::BlackListDeleteRequest, "sns/black_list_delete";
+    sns_black_list_get => tim_model::relationship::BlackListGetRequest, "sns/black_list_get";
+    sns_black_list_check => tim_model::relationship::BlackListCheckRequest, "sns/black_list_check";
 }

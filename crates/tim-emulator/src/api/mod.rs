@@ -13,6 +13,7 @@ mod group;
 mod group_msg;
 mod profile;
 mod push_all;
+mod relationship;
 mod routes;
 
 use crate::Inner;

@@ -35,6 +35,15 @@ pub(super) fn route(ctx: &Ctx<'_>, id: CommandId, body: &[u8]) -> Option<Answer>
         CommandId::PortraitGet => super::profile::portrait_get(ctx, body),
         CommandId::PortraitSet => super::profile::portrait_set(ctx, body),
         CommandId::ImPush => super::push_all::im_push(ctx, body),
+        CommandId::FriendAdd => super::relationship::friend_add(ctx, body),
+        CommandId::FriendImport => super::relationship::friend_import(ctx, body),
+        CommandId::FriendDelete => super::relationship::friend_delete(ctx, body),
+        CommandId::FriendDeleteAll => super::relationship::friend_delete_all(ctx, body),
+        CommandId::FriendCheck => super::relationship::friend_check(ctx, body),
+        CommandId::BlackListAdd => super::relationship::black_list_add(ctx, body),
+        CommandId::BlackListDelete => super::relationship::black_list_delete(ctx, body),
+        CommandId::BlackListGet => super::relationship::black_list_get(ctx, body),
+        CommandId::BlackListCheck => super::relationship::black_list_check(ctx, body),
         _ => return None,
     })
 }

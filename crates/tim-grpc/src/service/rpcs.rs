@@ -43,6 +43,18 @@ rpcs!(Profiles, pb::profile_service_server::ProfileService, "ProfileService" {
     portrait_set PortraitSet(PortraitSetRequest) -> PortraitSetResponse,
 });
 
+rpcs!(Relationships, pb::relationship_service_server::RelationshipService, "RelationshipService" {
+    friend_add FriendAdd(FriendAddRequest) -> FriendAddResponse,
+    friend_import FriendImport(FriendImportRequest) -> FriendImportResponse,
+    friend_delete FriendDelete(FriendDeleteRequest) -> FriendDeleteResponse,
+    friend_delete_all FriendDeleteAll(FriendDeleteAllRequest) -> FriendDeleteAllResponse,
+    friend_check FriendCheck(FriendCheckRequest) -> FriendCheckResponse,
+    black_list_add BlackListAdd(BlackListAddRequest) -> BlackListAddResponse,
+    black_list_delete BlackListDelete(BlackListDeleteRequest) -> BlackListDeleteResponse,
+    black_list_get BlackListGet(BlackListGetRequest) -> BlackListGetResponse,
+    black_list_check BlackListCheck(BlackListCheckRequest) -> BlackListCheckResponse,
+});
+
 /// Adds every typed service to `routes`, each behind `auth` and taking requests of at most `limit` bytes.
 pub(crate) fn add_typed_services(
     routes: tonic::service::Routes,
@@ -76,6 +88,12 @@ pub(crate) fn add_typed_services(
         .add_service(
             auth.layer(
                 pb::profile_service_server::ProfileServiceServer::new(Profiles(shared.clone()))
+                    .max_decoding_message_size(limit),
+            ),
+        )
+        .add_service(
+            auth.layer(
+                pb::relationship_service_server::RelationshipServiceServer::new(Relationships(shared.clone()))
                     .max_decoding_message_size(limit),
             ),
         )

@@ -22,6 +22,15 @@ typed_requests!(
         crate::profile::PortraitGetRequest,
         crate::profile::PortraitSetRequest,
         crate::push_all::ImPushRequest,
+        crate::relationship::FriendAddRequest,
+        crate::relationship::FriendImportRequest,
+        crate::relationship::FriendDeleteRequest,
+        crate::relationship::FriendDeleteAllRequest,
+        crate::relationship::FriendCheckRequest,
+        crate::relationship::BlackListAddRequest,
+        crate::relationship::BlackListDeleteRequest,
+        crate::relationship::BlackListGetRequest,
+        crate::relationship::BlackListCheckRequest,
     ;
     group:
         crate::group::AddGroupMemberRequest,

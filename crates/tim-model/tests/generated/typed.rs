@@ -28,4 +28,13 @@ typed_requests!(
     tim_model::profile::PortraitGetRequest,
     tim_model::profile::PortraitSetRequest,
     tim_model::push_all::ImPushRequest,
+    tim_model::relationship::FriendAddRequest,
+    tim_model::relationship::FriendImportRequest,
+    tim_model::relationship::FriendDeleteRequest,
+    tim_model::relationship::FriendDeleteAllRequest,
+    tim_model::relationship::FriendCheckRequest,
+    tim_model::relationship::BlackListAddRequest,
+    tim_model::relationship::BlackListDeleteRequest,
+    tim_model::relationship::BlackListGetRequest,
+    tim_model::relationship::BlackListCheckRequest,
 );

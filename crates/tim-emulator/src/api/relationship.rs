@@ -1,0 +1,372 @@
+//! `sns`: friends and blocklists (friend_add, friend_import, friend_delete, friend_delete_all, friend_check,
+//! black_list_add, black_list_delete, black_list_get, black_list_check).
+//!
+//! Each account has a friend list (a friendship is one-way when only one side lists the other), a blocklist and the
+//! friend requests it sent that wait for confirmation. friend_add follows the added account's
+//! `Tag_Profile_IM_AllowType` unless `ForceAddFlags` is 1: `AllowType_Type_AllowAny` adds, `AllowType_Type_DenyAny`
+//! refuses (30516), and `AllowType_Type_NeedConfirm`, which is also what an account without the field gets, records
+//! a pending request (30539); no client can confirm it here. Blocking ends a friendship both ways; while either
+//! account blocks the other, adding answers 30515 (the blocker adds) or 30525 (the blocked adds). An account has at
+//! most 3000 friends (30010, or 30014 for the other side) and blocks at most 1000 accounts (30013). Deleting an
+//! account ends all of this (see `State::delete_account`).
+
+use super::{Answer, Ctx, fail, ok};
+use crate::state::{AccountIndex, Friend, Relations, State};
+use tim_model::envelope::NoFields;
+use tim_model::relationship::{
+    ADD_TYPE_SINGLE, BlackListAddRequest, BlackListCheckRequest, BlackListCheckResult, BlackListDeleteRequest,
+    BlackListGetRequest, BlackListGetResult, BlockedAccount, DELETE_TYPE_BOTH, FriendAddRequest, FriendCheckRequest,
+    FriendCheckResult, FriendDeleteAllRequest, FriendDeleteRequest, FriendImportRequest, FriendResultItem,
+    FriendResults, MAX_BLOCKED, MAX_FRIENDS, Relation, RelationItem,
+};
+use tim_model::{Extra, UserId};
+
+/// The requested account does not exist.
+const NO_SUCH_ACCOUNT: i64 = 30003;
+/// Incorrect parameters: already done, not there, or the account itself.
+const INVALID: i64 = 30001;
+const OWN_FRIENDS_FULL: i64 = 30010;
+const BLOCKLIST_FULL: i64 = 30013;
+const PEER_FRIENDS_FULL: i64 = 30014;
+const PEER_IN_MY_BLOCKLIST: i64 = 30515;
+const PEER_DENIES_ANY: i64 = 30516;
+const IN_PEER_BLOCKLIST: i64 = 30525;
+const PEER_NEEDS_CONFIRM: i64 = 30539;
+/// friend_delete: the account is not a friend.
+const NOT_A_FRIEND: i64 = 31704;
+
+const ALLOW_TYPE_TAG: &str = "Tag_Profile_IM_AllowType";
+
+/// One account's outcome.
+type Outcome = Result<(), (i64, &'static str)>;
+
+/// The answer of a call with one outcome per account.
+fn results(outcomes: Vec<(String, Outcome)>) -> FriendResults {
+    let mut failed = Vec::new();
+    let items = outcomes
+        .into_iter()
+        .map(|(account, outcome)| {
+            let (code, info) = outcome.err().unwrap_or((0, ""));
+            if code != 0 {
+                failed.push(account.clone());
+            }
+            FriendResultItem { to_account: account, result_code: code, result_info: info.to_owned() }
+        })
+        .collect();
+    FriendResults {
+        result_item: Some(items),
+        fail_account: (!failed.is_empty()).then_some(failed),
+        error_display: Some(String::new()),
+        extra: Extra::new(),
+    }
+}
+
+fn no_from(id: &UserId) -> Answer {
+    Err(fail(NO_SUCH_ACCOUNT, format!("account {:?} does not exist", id.as_str())))
+}
+
+/// Adds `to` to `from`'s list with `friend`, unless it is there already.
+fn befriend(state: &mut State, from: AccountIndex, to: AccountIndex, friend: Friend) {
+    let relations = state.relations.entry(from).or_default();
+    relations.pending.remove(&to);
+    relations.friends.entry(to).or_insert(friend);
+}
+
+fn relations(state: &State, account: AccountIndex) -> Option<&Relations> {
+    state.relations.get(&account)
+}
+
+fn friend_count(state: &State, account: AccountIndex) -> usize {
+    relations(state, account).map_or(0, |r| r.friends.len())
+}
+
+pub(super) fn friend_add(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
+    let request: FriendAddRequest = ctx.decode(body)?;
+    let mut state = ctx.state();
+    let Some(from) = state.account_index(request.from_account.as_str()) else { return no_from(&request.from_account) };
+    let both = request.add_type.as_deref() != Some(ADD_TYPE_SINGLE);
+    let forced = request.force_add_flags == Some(1);
+    let mut outcomes = Vec::new();
+    for item in request.add_friend_item {
+        let outcome = (|| -> Outcome {
+            let to = state
+                .account_index(item.to_account.as_str())
+                .ok_or((NO_SUCH_ACCOUNT, "Err_SNS_FriendAdd_Account_Not_Exist"))?;
+            let mine = relations(&state, from);
+            if to == from || mine.is_some_and(|r| r.has_friend(to)) {
+                return Err((INVALID, "Err_SNS_FriendAdd_Friend_Exist"));
+            }
+            if mine.is_some_and(|r| r.blocks(to)) {
+                return Err((PEER_IN_MY_BLOCKLIST, "Err_SNS_FriendAdd_Peer_In_My_BlackList"));
+            }
+            if relations(&state, to).is_some_and(|r| r.blocks(from)) {
+                return Err((IN_PEER_BLOCKLIST, "Err_SNS_FriendAdd_I_In_Peer_BlackList"));
+            }
+            if friend_count(&state, from) >= MAX_FRIENDS {
+                return Err((OWN_FRIENDS_FULL, "Err_SNS_FriendAdd_My_Friend_Num_Exceed_Threshold"));
+            }
+            if both
+                && friend_count(&state, to) >= MAX_FRIENDS
+                && !relations(&state, to).is_some_and(|r| r.has_friend(from))
+            {
+                return Err((PEER_FRIENDS_FULL, "Err_SNS_FriendAdd_Peer_Friend_Num_Exceed_Threshold"));
+            }
+            if !forced {
+                let allow = state.profiles.get(&to).and_then(|p| p.tags.get(ALLOW_TYPE_TAG)).and_then(|v| v.as_text());
+                match allow {
+                    Some("AllowType_Type_AllowAny") => {}
+                    Some("AllowType_Type_DenyAny") => return Err((PEER_DENIES_ANY, "Err_SNS_FriendAdd_Peer_Deny_Any")),
+                    _ => {
+                        state.relations.entry(from).or_default().pending.insert(to);
+                        return Err((PEER_NEEDS_CONFIRM, "Err_SNS_FriendAdd_Need_Confirm"));
+                    }
+                }
+            }
+            let friend = Friend {
+                remark: item.remark.clone(),
+                groups: item.group_name.clone().into_iter().collect(),
+                add_source: item.add_source.clone(),
+                add_wording: item.add_wording.clone(),
+                add_time: ctx.now as i64,
+                custom: Default::default(),
+            };
+            befriend(&mut state, from, to, friend);
+            if both {
+                let back =
+                    Friend { add_source: item.add_source.clone(), add_time: ctx.now as i64, ..Friend::default() };
+                befriend(&mut state, to, from, back);
+            }
+            Ok(())
+        })();
+        outcomes.push((item.to_account.to_string(), outcome));
+    }
+    Ok(ok(results(outcomes)))
+}
+
+pub(super) fn friend_import(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
+    let request: FriendImportRequest = ctx.decode(body)?;
+    let mut state = ctx.state();
+    let Some(from) = state.account_index(request.from_account.as_str()) else { return no_from(&request.from_account) };
+    let mut outcomes = Vec::new();
+    for item in request.add_friend_item {
+        let outcome = (|| -> Outcome {
+            let to = state
+                .account_index(item.to_account.as_str())
+                .ok_or((NO_SUCH_ACCOUNT, "Err_SNS_FriendImport_Account_Not_Exist"))?;
+            if to == from {
+                return Err((INVALID, "Err_SNS_FriendImport_Self"));
+            }
+            let known = relations(&state, from).is_some_and(|r| r.has_friend(to));
+            if !known && friend_count(&state, from) >= MAX_FRIENDS {
+                return Err((OWN_FRIENDS_FULL, "Err_SNS_FriendImport_My_Friend_Num_Exceed_Threshold"));
+            }
+            let friend = Friend {
+                remark: item.remark.clone(),
+                groups: item.group_name.clone().unwrap_or_default(),
+                add_source: item.add_source.clone(),
+                add_wording: item.add_wording.clone(),
+                add_time: item.add_time.unwrap_or(ctx.now as i64),
+                custom: item.custom_item.iter().flatten().map(|c| (c.tag.clone(), c.value.clone())).collect(),
+            };
+            // An import writes the friend's data, replacing what an earlier import or add wrote.
+            let relations = state.relations.entry(from).or_default();
+            relations.pending.remove(&to);
+            relations.friends.insert(to, friend);
+            Ok(())
+        })();
+        outcomes.push((item.to_account.to_string(), outcome));
+    }
+    Ok(ok(results(outcomes)))
+}
+
+/// Removes `to` from `from`'s list; also `from` from `to`'s when `both`. Whether `to` was in `from`'s list.
+fn unfriend(state: &mut State, from: AccountIndex, to: AccountIndex, both: bool) -> bool {
+    let was = state.relations.get_mut(&from).is_some_and(|r| r.friends.remove(&to).is_some());
+    if both && let Some(theirs) = state.relations.get_mut(&to) {
+        theirs.friends.remove(&from);
+    }
+    was
+}
+
+pub(super) fn friend_delete(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
+    let request: FriendDeleteRequest = ctx.decode(body)?;
+    let mut state = ctx.state();
+    let Some(from) = state.account_index(request.from_account.as_str()) else { return no_from(&request.from_account) };
+    let both = request.delete_type.as_deref() == Some(DELETE_TYPE_BOTH);
+    let outcomes = request
+        .to_account
+        .iter()
+        .map(|id| {
+            let outcome = match state.account_index(id.as_str()) {
+                None => Err((NO_SUCH_ACCOUNT, "Err_SNS_FriendDelete_Account_Not_Exist")),
+                Some(to) if unfriend(&mut state, from, to, both) => Ok(()),
+                Some(_) => Err((NOT_A_FRIEND, "Err_SNS_FriendDelete_Not_Friend")),
+            };
+            (id.to_string(), outcome)
+        })
+        .collect();
+    Ok(ok(results(outcomes)))
+}
+
+pub(super) fn friend_delete_all(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
+    let request: FriendDeleteAllRequest = ctx.decode(body)?;
+    let mut state = ctx.state();
+    let Some(from) = state.account_index(request.from_account.as_str()) else { return no_from(&request.from_account) };
+    let both = request.delete_type.as_deref() == Some(DELETE_TYPE_BOTH);
+    let friends: Vec<AccountIndex> =
+        relations(&state, from).map(|r| r.friends.keys().copied().collect()).unwrap_or_default();
+    for to in friends {
+        unfriend(&mut state, from, to, both);
+    }
+    Ok(ok(NoFields::default()))
+}
+
+/// One relation per account: whether B is in A's list (`has`) and, for two-way checks, A in B's.
+fn check(
+    state: &State,
+    from: AccountIndex,
+    accounts: &[UserId],
+    both: bool,
+    has: impl Fn(&Relations, AccountIndex) -> bool,
+    name: impl Fn(Relation) -> &'static str,
+) -> (Vec<RelationItem>, Option<Vec<String>>) {
+    let mut failed = Vec::new();
+    let items = accounts
+        .iter()
+        .map(|id| {
+            let lists = |a: AccountIndex, b: AccountIndex| relations(state, a).is_some_and(|r| has(r, b));
+            let (relation, code, info) = match state.account_index(id.as_str()) {
+                Some(to) => {
+                    let relation = Relation::of(lists(from, to), both.then(|| lists(to, from)));
+                    (relation, 0, "")
+                }
+                None => {
+                    failed.push(id.to_string());
+                    (Relation::None, NO_SUCH_ACCOUNT, "Err_SNS_Check_Account_Not_Exist")
+                }
+            };
+            RelationItem {
+                to_account: id.to_string(),
+                relation: name(relation).to_owned(),
+                result_code: code,
+                result_info: info.to_owned(),
+            }
+        })
+        .collect();
+    (items, (!failed.is_empty()).then_some(failed))
+}
+
+pub(super) fn friend_check(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
+    let request: FriendCheckRequest = ctx.decode(body)?;
+    let state = ctx.state();
+    let Some(from) = state.account_index(request.from_account.as_str()) else { return no_from(&request.from_account) };
+    let (items, failed) =
+        check(&state, from, &request.to_account, request.both_ways(), Relations::has_friend, Relation::friend_name);
+    let result = FriendCheckResult {
+        info_item: Some(items),
+        fail_account: failed,
+        error_display: Some(String::new()),
+        extra: Extra::new(),
+    };
+    Ok(ok(result))
+}
+
+pub(super) fn black_list_add(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
+    let request: BlackListAddRequest = ctx.decode(body)?;
+    let mut state = ctx.state();
+    let Some(from) = state.account_index(request.from_account.as_str()) else { return no_from(&request.from_account) };
+    let mut outcomes = Vec::new();
+    for id in &request.to_account {
+        let outcome = (|| -> Outcome {
+            let to =
+                state.account_index(id.as_str()).ok_or((NO_SUCH_ACCOUNT, "Err_SNS_BlackListAdd_Account_Not_Exist"))?;
+            let mine = state.relations.entry(from).or_default();
+            if to == from || mine.blocks(to) {
+                return Err((INVALID, "Err_SNS_BlackListAdd_Already_Exist"));
+            }
+            if mine.blocked.len() >= MAX_BLOCKED {
+                return Err((BLOCKLIST_FULL, "Err_SNS_BlackListAdd_Num_Exceed_Threshold"));
+            }
+            mine.blocked.push((to, ctx.now as i64));
+            mine.blocklist_sequence += 1;
+            mine.pending.remove(&to);
+            // Blocking ends the friendship both ways.
+            unfriend(&mut state, from, to, true);
+            if let Some(theirs) = state.relations.get_mut(&to) {
+                theirs.pending.remove(&from);
+            }
+            Ok(())
+        })();
+        outcomes.push((id.to_string(), outcome));
+    }
+    Ok(ok(results(outcomes)))
+}
+
+pub(super) fn black_list_delete(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
+    let request: BlackListDeleteRequest = ctx.decode(body)?;
+    let mut state = ctx.state();
+    let Some(from) = state.account_index(request.from_account.as_str()) else { return no_from(&request.from_account) };
+    let mut outcomes = Vec::new();
+    for id in &request.to_account {
+        let outcome = match state.account_index(id.as_str()) {
+            None => Err((NO_SUCH_ACCOUNT, "Err_SNS_BlackListDelete_Account_Not_Exist")),
+            Some(to) => {
+                let mine = state.relations.entry(from).or_default();
+                let before = mine.blocked.len();
+                mine.blocked.retain(|(blocked, _)| *blocked != to);
+                if mine.blocked.len() < before {
+                    mine.blocklist_sequence += 1;
+                    Ok(())
+                } else {
+                    Err((INVALID, "Err_SNS_BlackListDelete_Not_Exist"))
+                }
+            }
+        };
+        outcomes.push((id.to_string(), outcome));
+    }
+    Ok(ok(results(outcomes)))
+}
+
+pub(super) fn black_list_get(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
+    let request: BlackListGetRequest = ctx.decode(body)?;
+    let state = ctx.state();
+    let Some(from) = state.account_index(request.from_account.as_str()) else { return no_from(&request.from_account) };
+    let empty = Relations::default();
+    let mine = relations(&state, from).unwrap_or(&empty);
+    let start = request.start_index as usize;
+    let page: Vec<BlockedAccount> = mine
+        .blocked
+        .iter()
+        .skip(start)
+        .take(request.max_limited as usize)
+        .map(|(account, at)| BlockedAccount {
+            to_account: state.name_of(*account).to_owned(),
+            add_black_time_stamp: *at,
+        })
+        .collect();
+    let next = start + page.len();
+    let result = BlackListGetResult {
+        black_list_item: Some(page),
+        // 0 once the whole list has been read.
+        start_index: Some(if next >= mine.blocked.len() { 0 } else { u32::try_from(next).unwrap_or(u32::MAX) }),
+        current_sequence: Some(mine.blocklist_sequence),
+        error_display: Some(String::new()),
+        extra: Extra::new(),
+    };
+    Ok(ok(result))
+}
+
+pub(super) fn black_list_check(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
+    let request: BlackListCheckRequest = ctx.decode(body)?;
+    let state = ctx.state();
+    let Some(from) = state.account_index(request.from_account.as_str()) else { return no_from(&request.from_account) };
+    let (items, failed) =
+        check(&state, from, &request.to_account, request.both_ways(), Relations::blocks, Relation::blocklist_name);
+    let result = BlackListCheckResult {
+        black_list_check_item: Some(items),
+        fail_account: failed,
+        error_display: Some(String::new()),
+        extra: Extra::new(),
+    };
+    Ok(ok(result))
+}
