@@ -76,10 +76,16 @@ fn group_type_rules_apply_when_the_type_is_given() {
 
 #[test]
 fn untyped_commands_are_checked_for_a_json_object_and_unknown_ones_refused() {
-    let output = tim(&["validate", "sns/friend_get", "-"], Some("{}"));
+    // A command of the table that has no typed model yet (whichever comes first).
+    let untyped = tim_model::command::COMMANDS.iter().find(|c| !c.typed).expect("an untyped command").short_path();
+    let output = tim(&["validate", untyped, "-"], Some("{}"));
     assert!(output.status.success());
-    assert!(text(&output.stdout).starts_with("OK (no typed model for sns/friend_get yet"));
-    let output = tim(&["validate", "sns/friend_get", "-"], Some("[1]"));
+    assert!(
+        text(&output.stdout).starts_with(&format!("OK (no typed model for {untyped} yet")),
+        "{}",
+        text(&output.stdout)
+    );
+    let output = tim(&["validate", untyped, "-"], Some("[1]"));
     assert_eq!(output.status.code(), Some(1));
     let output = tim(&["validate", "openim/sendMsg", "-"], Some("{}"));
     assert_eq!(output.status.code(), Some(1));

@@ -365,6 +365,9 @@ pub(crate) struct Relations {
     pub(crate) pending: std::collections::BTreeSet<AccountIndex>,
     /// Changes of the blocklist (black_list_get's `CurruentSequence`).
     pub(crate) blocklist_sequence: u64,
+    /// Changes of the standard and the custom friend data (friend_get's `StandardSequence`, `CustomSequence`).
+    pub(crate) standard_sequence: u64,
+    pub(crate) custom_sequence: u64,
 }
 
 impl Relations {

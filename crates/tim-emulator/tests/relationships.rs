@@ -166,3 +166,60 @@ async fn mistakes_get_the_pages_codes() {
     let page = json!({ "From_Account": "a", "StartIndex": 0, "MaxLimited": 0, "LastSequence": 0 });
     assert_code(&h.call("sns/black_list_get", page).await, 30001);
 }
+
+#[tokio::test]
+async fn friend_data_is_read_back_by_friend_get_and_friend_get_list() {
+    let h = start(|b| b).await;
+    h.import(&["a", "b", "c"]).await;
+    let add = json!({ "From_Account": "a", "ForceAddFlags": 1, "AddType": "Add_Type_Single", "AddFriendItem": [
+        { "To_Account": "b", "AddSource": "AddSource_Type_Android", "Remark": "bee", "GroupName": "Work" }] });
+    assert_eq!(h.call(ADD, add).await["ResultItem"][0]["ResultCode"], 0);
+    let update = json!({ "From_Account": "a", "UpdateItem": [
+        { "To_Account": "b", "SnsItem": [
+            { "Tag": "Tag_SNS_IM_Remark", "Value": "Bee" },
+            { "Tag": "Tag_SNS_IM_Group", "Value": ["Work", "Chess"] },
+            { "Tag": "Tag_SNS_Custom_Level", "Value": 3 }] },
+        { "To_Account": "c", "SnsItem": [{ "Tag": "Tag_SNS_IM_Remark", "Value": "sea" }] }] });
+    let answer = h.call("sns/friend_update", update).await;
+    assert_eq!(answer["ResultItem"][0]["ResultCode"], 0, "{answer}");
+    assert_eq!(answer["ResultItem"][1]["ResultCode"], 30001, "c is not a friend of a");
+
+    let page = h.call("sns/friend_get", json!({ "From_Account": "a", "StartIndex": 0 })).await;
+    assert_code(&page, 0);
+    assert_eq!(
+        page["UserDataItem"],
+        json!([{ "To_Account": "b", "ValueItem": [
+            { "Tag": "Tag_SNS_IM_AddSource", "Value": "AddSource_Type_Android" },
+            { "Tag": "Tag_SNS_IM_Remark", "Value": "Bee" },
+            { "Tag": "Tag_SNS_IM_Group", "Value": ["Work", "Chess"] },
+            { "Tag": "Tag_SNS_IM_AddTime", "Value": T0 },
+            { "Tag": "Tag_SNS_Custom_Level", "Value": 3 }] }])
+    );
+    assert_eq!((page["FriendNum"].clone(), page["CompleteFlag"].clone()), (json!(1), json!(1)));
+    // With the sequences it already has, the caller gets the friends without their data.
+    let again = json!({ "From_Account": "a", "StartIndex": 0,
+        "StandardSequence": page["StandardSequence"], "CustomSequence": page["CustomSequence"] });
+    assert_eq!(h.call("sns/friend_get", again).await["UserDataItem"], json!([{ "To_Account": "b", "ValueItem": [] }]));
+
+    let nick = json!({ "Tag": "Tag_Profile_IM_Nick", "Value": "Bea" });
+    assert_code(&h.call("profile/portrait_set", json!({ "From_Account": "b", "ProfileItem": [nick] })).await, 0);
+    let list = json!({ "From_Account": "a", "To_Account": ["b", "c"],
+        "TagList": ["Tag_Profile_IM_Nick", "Tag_SNS_IM_Remark", "Tag_SNS_Custom_Level", "Tag_SNS_IM_AddWording"] });
+    let answer = h.call("sns/friend_get_list", list).await;
+    assert_eq!(
+        answer["InfoItem"][0]["SnsProfileItem"],
+        json!([
+            { "Tag": "Tag_Profile_IM_Nick", "Value": "Bea" },
+            { "Tag": "Tag_SNS_IM_Remark", "Value": "Bee" },
+            { "Tag": "Tag_SNS_Custom_Level", "Value": 3 }
+        ]),
+        "fields without a value are left out"
+    );
+    assert_eq!(answer["InfoItem"][1]["ResultCode"], 30001);
+    assert_eq!(answer["Fail_Account"], json!(["c"]));
+
+    // Only the remark, the friend lists and custom fields can change.
+    let wording = json!({ "From_Account": "a", "UpdateItem": [
+        { "To_Account": "b", "SnsItem": [{ "Tag": "Tag_SNS_IM_AddWording", "Value": "hi" }] }] });
+    assert_code(&h.call("sns/friend_update", wording).await, 30001);
+}

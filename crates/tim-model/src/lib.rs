@@ -61,7 +61,7 @@ pub use body::MsgBody;
 pub use elem::MsgElement;
 pub use error::{Problem, ValidationError, ValidationErrors};
 pub use ids::{GroupId, MAX_GROUP_ID_BYTES, MAX_USER_ID_BYTES, UserId};
-pub use value::TextOrNumber;
+pub use value::{SnsValue, TextOrNumber};
 
 /// JSON fields a type does not know, kept in the order-independent form `serde_json` gives them.
 pub type Extra = serde_json::Map<String, serde_json::Value>;

@@ -121,12 +121,8 @@ impl AddFriendItem {
 impl ImportFriendItem {
     fn rules(&self, c: &mut Checker) {
         check_add_source(c, &self.add_source);
-        for (i, name) in self.group_name.iter().flatten().enumerate() {
-            let field = format!("GroupName[{i}]");
-            if name.is_empty() {
-                c.fail(&field, Problem::Empty);
-            }
-            c.max_bytes(&field, Some(name), MAX_GROUP_NAME_BYTES);
+        if let Some(names) = &self.group_name {
+            check_groups(c, "GroupName", names);
         }
     }
 }
@@ -135,6 +131,69 @@ impl SnsCustomItem {
     fn rules(&self, c: &mut Checker) {
         if !prefixed_keyword(&self.tag, CUSTOM_SNS_TAG_PREFIX) {
             c.fail_value("Tag", Problem::Rule("must be Tag_SNS_Custom_ and 1 to 8 letters"), &self.tag);
+        }
+    }
+}
+
+/// `Tag_SNS_IM_Remark`: the remark.
+pub const REMARK_TAG: &str = "Tag_SNS_IM_Remark";
+/// `Tag_SNS_IM_Group`: the friend lists.
+pub const GROUP_TAG: &str = "Tag_SNS_IM_Group";
+/// `Tag_SNS_IM_AddSource`.
+pub const ADD_SOURCE_TAG: &str = "Tag_SNS_IM_AddSource";
+/// `Tag_SNS_IM_AddWording`.
+pub const ADD_WORDING_TAG: &str = "Tag_SNS_IM_AddWording";
+/// `Tag_SNS_IM_AddTime`.
+pub const ADD_TIME_TAG: &str = "Tag_SNS_IM_AddTime";
+/// The longest string value of a relationship field, in bytes.
+pub const MAX_SNS_VALUE_BYTES: usize = 500;
+
+fn check_groups(c: &mut Checker, field: &str, names: &[String]) {
+    c.count(field, names.len(), 0, MAX_FRIEND_GROUPS);
+    for (i, name) in names.iter().enumerate() {
+        let at = format!("{field}[{i}]");
+        if name.is_empty() {
+            c.fail(&at, Problem::Empty);
+        }
+        c.max_bytes(&at, Some(name), MAX_GROUP_NAME_BYTES);
+    }
+}
+
+impl UpdateFriendItem {
+    /// Only the remark, the friend lists and custom fields change, each with a value of its kind.
+    fn rules(&self, c: &mut Checker) {
+        for (i, item) in self.sns_item.iter().enumerate() {
+            let value = format!("SnsItem[{i}].Value");
+            match (item.tag.as_str(), &item.value) {
+                (REMARK_TAG, crate::SnsValue::Text(text)) => c.max_bytes(&value, Some(text), MAX_REMARK_BYTES),
+                (GROUP_TAG, crate::SnsValue::List(names)) => check_groups(c, &value, names),
+                (REMARK_TAG | GROUP_TAG, _) => {
+                    c.fail(&value, Problem::Rule("must be a string (remark) or a list of strings (friend lists)"));
+                }
+                (tag, value_of) if tag.starts_with(CUSTOM_SNS_TAG_PREFIX) => {
+                    if !prefixed_keyword(tag, CUSTOM_SNS_TAG_PREFIX) {
+                        c.fail_value(
+                            &format!("SnsItem[{i}].Tag"),
+                            Problem::Rule("must be Tag_SNS_Custom_ and 1 to 8 letters"),
+                            tag,
+                        );
+                    }
+                    match value_of {
+                        crate::SnsValue::Text(text) => c.max_bytes(&value, Some(text), MAX_SNS_VALUE_BYTES),
+                        crate::SnsValue::Number(_) => {}
+                        crate::SnsValue::List(_) => {
+                            c.fail(&value, Problem::Rule("a custom field holds a string or a number"))
+                        }
+                    }
+                }
+                (tag, _) => c.fail_value(
+                    &format!("SnsItem[{i}].Tag"),
+                    Problem::Rule(
+                        "cannot be changed: only Tag_SNS_IM_Remark, Tag_SNS_IM_Group and Tag_SNS_Custom_* can",
+                    ),
+                    tag,
+                ),
+            }
         }
     }
 }

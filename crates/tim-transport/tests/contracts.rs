@@ -35,9 +35,12 @@ contracts! {
     all_member_push_im_push => tim_model::push_all::ImPushRequest, "all_member_push/im_push";
     sns_friend_add => tim_model::relationship::FriendAddRequest, "sns/friend_add";
     sns_friend_import => tim_model::relationship::FriendImportRequest, "sns/friend_import";
+    sns_friend_update => tim_model::relationship::FriendUpdateRequest, "sns/friend_update";
     sns_friend_delete => tim_model::relationship::FriendDeleteRequest, "sns/friend_delete";
     sns_friend_delete_all => tim_model::relationship::FriendDeleteAllRequest, "sns/friend_delete_all";
     sns_friend_check => tim_model::relationship::FriendCheckRequest, "sns/friend_check";
+    sns_friend_get => tim_model::relationship::FriendGetRequest, "sns/friend_get";
+    sns_friend_get_list => tim_model::relationship::FriendGetListRequest, "sns/friend_get_list";
     sns_black_list_add => tim_model::relationship::BlackListAddRequest, "sns/black_list_add";
     sns_black_list_delete => tim_model::relationship::BlackListDeleteRequest, "sns/black_list_delete";
     sns_black_list_get => tim_model::relationship::BlackListGetRequest, "sns/black_list_get";

@@ -1,5 +1,6 @@
-//! `sns`: friends and blocklists (friend_add, friend_import, friend_delete, friend_delete_all, friend_check,
-//! black_list_add, black_list_delete, black_list_get, black_list_check).
+//! `sns`: friends and blocklists (friend_add, friend_import, friend_update, friend_delete, friend_delete_all,
+//! friend_check, friend_get, friend_get_list, black_list_add, black_list_delete, black_list_get,
+//! black_list_check).
 //!
 //! Each account has a friend list (a friendship is one-way when only one side lists the other), a blocklist and the
 //! friend requests it sent that wait for confirmation. friend_add follows the added account's
@@ -14,12 +15,16 @@ use super::{Answer, Ctx, fail, ok};
 use crate::state::{AccountIndex, Friend, Relations, State};
 use tim_model::envelope::NoFields;
 use tim_model::relationship::{
+    ADD_SOURCE_TAG, ADD_TIME_TAG, ADD_WORDING_TAG, FRIEND_PAGE, FriendData, FriendFields, FriendGetListRequest,
+    FriendGetListResult, FriendGetRequest, FriendGetResult, FriendUpdateRequest, GROUP_TAG, REMARK_TAG, SnsItem,
+};
+use tim_model::relationship::{
     ADD_TYPE_SINGLE, BlackListAddRequest, BlackListCheckRequest, BlackListCheckResult, BlackListDeleteRequest,
     BlackListGetRequest, BlackListGetResult, BlockedAccount, DELETE_TYPE_BOTH, FriendAddRequest, FriendCheckRequest,
     FriendCheckResult, FriendDeleteAllRequest, FriendDeleteRequest, FriendImportRequest, FriendResultItem,
     FriendResults, MAX_BLOCKED, MAX_FRIENDS, Relation, RelationItem,
 };
-use tim_model::{Extra, UserId};
+use tim_model::{Extra, SnsValue, UserId};
 
 /// The requested account does not exist.
 const NO_SUCH_ACCOUNT: i64 = 30003;
@@ -70,6 +75,7 @@ fn befriend(state: &mut State, from: AccountIndex, to: AccountIndex, friend: Fri
     let relations = state.relations.entry(from).or_default();
     relations.pending.remove(&to);
     relations.friends.entry(to).or_insert(friend);
+    relations.standard_sequence += 1;
 }
 
 fn relations(state: &State, account: AccountIndex) -> Option<&Relations> {
@@ -171,7 +177,11 @@ pub(super) fn friend_import(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
             // An import writes the friend's data, replacing what an earlier import or add wrote.
             let relations = state.relations.entry(from).or_default();
             relations.pending.remove(&to);
+            if !friend.custom.is_empty() {
+                relations.custom_sequence += 1;
+            }
             relations.friends.insert(to, friend);
+            relations.standard_sequence += 1;
             Ok(())
         })();
         outcomes.push((item.to_account.to_string(), outcome));
@@ -181,9 +191,16 @@ pub(super) fn friend_import(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
 
 /// Removes `to` from `from`'s list; also `from` from `to`'s when `both`. Whether `to` was in `from`'s list.
 fn unfriend(state: &mut State, from: AccountIndex, to: AccountIndex, both: bool) -> bool {
-    let was = state.relations.get_mut(&from).is_some_and(|r| r.friends.remove(&to).is_some());
+    let removed = |relations: &mut Relations, other: AccountIndex| {
+        let was = relations.friends.remove(&other).is_some();
+        if was {
+            relations.standard_sequence += 1;
+        }
+        was
+    };
+    let was = state.relations.get_mut(&from).is_some_and(|r| removed(r, to));
     if both && let Some(theirs) = state.relations.get_mut(&to) {
-        theirs.friends.remove(&from);
+        removed(theirs, from);
     }
     was
 }
@@ -365,6 +382,167 @@ pub(super) fn black_list_check(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
     let result = BlackListCheckResult {
         black_list_check_item: Some(items),
         fail_account: failed,
+        error_display: Some(String::new()),
+        extra: Extra::new(),
+    };
+    Ok(ok(result))
+}
+
+pub(super) fn friend_update(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
+    let request: FriendUpdateRequest = ctx.decode(body)?;
+    let mut state = ctx.state();
+    let Some(from) = state.account_index(request.from_account.as_str()) else { return no_from(&request.from_account) };
+    let mut outcomes = Vec::new();
+    for item in request.update_item {
+        let to = state.account_index(item.to_account.as_str());
+        let relations = state.relations.entry(from).or_default();
+        let outcome = match to.and_then(|to| relations.friends.get_mut(&to)) {
+            None if to.is_none() => Err((NO_SUCH_ACCOUNT, "Err_SNS_FriendUpdate_Account_Not_Exist")),
+            None => Err((INVALID, "Err_SNS_FriendUpdate_Friend_Not_Exist")),
+            Some(friend) => {
+                let (mut standard, mut custom) = (false, false);
+                for field in item.sns_item {
+                    match (field.tag.as_str(), field.value) {
+                        (REMARK_TAG, SnsValue::Text(text)) => {
+                            friend.remark = Some(text);
+                            standard = true;
+                        }
+                        (GROUP_TAG, SnsValue::List(names)) => {
+                            friend.groups = names;
+                            standard = true;
+                        }
+                        (_, SnsValue::Text(text)) => {
+                            friend.custom.insert(field.tag, tim_model::TextOrNumber::Text(text));
+                            custom = true;
+                        }
+                        (_, SnsValue::Number(number)) => {
+                            friend.custom.insert(field.tag, tim_model::TextOrNumber::Number(number));
+                            custom = true;
+                        }
+                        // The model refuses lists for other tags.
+                        (_, SnsValue::List(_)) => {}
+                    }
+                }
+                relations.standard_sequence += u64::from(standard);
+                relations.custom_sequence += u64::from(custom);
+                Ok(())
+            }
+        };
+        outcomes.push((item.to_account.to_string(), outcome));
+    }
+    Ok(ok(results(outcomes)))
+}
+
+/// A friend's standard fields that are set, in the order friend_get's page lists them.
+fn standard_fields(friend: &Friend) -> Vec<SnsItem> {
+    let mut fields = vec![SnsItem { tag: ADD_SOURCE_TAG.to_owned(), value: SnsValue::Text(friend.add_source.clone()) }];
+    if let Some(remark) = &friend.remark {
+        fields.push(SnsItem { tag: REMARK_TAG.to_owned(), value: SnsValue::Text(remark.clone()) });
+    }
+    if !friend.groups.is_empty() {
+        fields.push(SnsItem { tag: GROUP_TAG.to_owned(), value: SnsValue::List(friend.groups.clone()) });
+    }
+    if let Some(wording) = &friend.add_wording {
+        fields.push(SnsItem { tag: ADD_WORDING_TAG.to_owned(), value: SnsValue::Text(wording.clone()) });
+    }
+    fields.push(SnsItem { tag: ADD_TIME_TAG.to_owned(), value: SnsValue::Number(friend.add_time.max(0) as u64) });
+    fields
+}
+
+fn custom_fields(friend: &Friend) -> impl Iterator<Item = SnsItem> + '_ {
+    friend.custom.iter().map(|(tag, value)| SnsItem { tag: tag.clone(), value: SnsValue::from(value.clone()) })
+}
+
+pub(super) fn friend_get(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
+    let request: FriendGetRequest = ctx.decode(body)?;
+    let state = ctx.state();
+    let Some(from) = state.account_index(request.from_account.as_str()) else { return no_from(&request.from_account) };
+    let empty = Relations::default();
+    let mine = relations(&state, from).unwrap_or(&empty);
+    // A sequence the caller already has leaves that kind of data out.
+    let standard = request.standard_sequence != Some(mine.standard_sequence);
+    let custom = request.custom_sequence != Some(mine.custom_sequence);
+    let start = request.start_index as usize;
+    let page: Vec<FriendData> = mine
+        .friends
+        .iter()
+        .skip(start)
+        .take(FRIEND_PAGE)
+        .map(|(account, friend)| {
+            let mut fields = if standard { standard_fields(friend) } else { Vec::new() };
+            if custom {
+                fields.extend(custom_fields(friend));
+            }
+            FriendData { to_account: state.name_of(*account).to_owned(), value_item: Some(fields) }
+        })
+        .collect();
+    let next = start + page.len();
+    let done = next >= mine.friends.len();
+    let result = FriendGetResult {
+        user_data_item: Some(page),
+        standard_sequence: Some(mine.standard_sequence),
+        custom_sequence: Some(mine.custom_sequence),
+        friend_num: Some(mine.friends.len() as u64),
+        complete_flag: Some(u32::from(done)),
+        next_start_index: Some(if done { 0 } else { u32::try_from(next).unwrap_or(u32::MAX) }),
+        error_display: Some(String::new()),
+        extra: Extra::new(),
+    };
+    Ok(ok(result))
+}
+
+pub(super) fn friend_get_list(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
+    let request: FriendGetListRequest = ctx.decode(body)?;
+    let state = ctx.state();
+    let Some(from) = state.account_index(request.from_account.as_str()) else { return no_from(&request.from_account) };
+    let mut failed = Vec::new();
+    let items = request
+        .to_account
+        .iter()
+        .map(|id| {
+            let to = state.account_index(id.as_str());
+            let friend = to.and_then(|to| relations(&state, from).and_then(|r| r.friends.get(&to)));
+            let (Some(to), Some(friend)) = (to, friend) else {
+                failed.push(id.to_string());
+                let (code, info) = if to.is_none() {
+                    (NO_SUCH_ACCOUNT, "Err_SNS_FriendGetList_Account_Not_Exist")
+                } else {
+                    (INVALID, "Err_SNS_FriendGetList_Friend_Not_Exist")
+                };
+                return FriendFields {
+                    to_account: id.to_string(),
+                    sns_profile_item: None,
+                    result_code: code,
+                    result_info: info.to_owned(),
+                };
+            };
+            let standard = standard_fields(friend);
+            let profile = state.profiles.get(&to);
+            let fields = request
+                .tag_list
+                .iter()
+                .filter_map(|tag| {
+                    let value = if tag.starts_with("Tag_Profile_") {
+                        profile.and_then(|p| p.tags.get(tag)).cloned().map(SnsValue::from)
+                    } else if let Some(value) = friend.custom.get(tag) {
+                        Some(SnsValue::from(value.clone()))
+                    } else {
+                        standard.iter().find(|field| field.tag == *tag).map(|field| field.value.clone())
+                    };
+                    value.map(|value| SnsItem { tag: tag.clone(), value })
+                })
+                .collect();
+            FriendFields {
+                to_account: id.to_string(),
+                sns_profile_item: Some(fields),
+                result_code: 0,
+                result_info: String::new(),
+            }
+        })
+        .collect();
+    let result = FriendGetListResult {
+        info_item: Some(items),
+        fail_account: (!failed.is_empty()).then_some(failed),
         error_display: Some(String::new()),
         extra: Extra::new(),
     };

@@ -91,6 +91,48 @@ impl super::FromModel<tim_model::relationship::FriendImportRequest> for pb::Frie
     }
 }
 
+impl super::IntoModel for pb::FriendUpdateRequest {
+    type Model = tim_model::relationship::FriendUpdateRequest;
+
+    fn into_model(self) -> Result<Self::Model, tim_model::ValidationErrors> {
+        let mut collector = super::Collector::default();
+        let c = &mut collector;
+        let from_account = c.user("From_Account", self.from_account);
+        let update_item = self
+            .update_item
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| update_friend_item_into_model(c, &format!("UpdateItem[{i}]"), item))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .collect::<Option<Vec<_>>>();
+        collector.finish(|| {
+            Some(tim_model::relationship::FriendUpdateRequest {
+                from_account: from_account?,
+                update_item: update_item?,
+                extra: tim_model::Extra::new(),
+            })
+        })
+    }
+
+    fn proto_path(&self, rest_path: &str) -> String {
+        super::path::plain(rest_path)
+    }
+}
+
+impl super::FromModel<tim_model::relationship::FriendUpdateRequest> for pb::FriendUpdateResponse {
+    fn from_model(
+        response: tim_model::envelope::Response<tim_model::relationship::FriendResults>,
+        _dedupe_key: Option<u32>,
+    ) -> Self {
+        let body = response.body;
+        Self {
+            result_item: body.result_item.unwrap_or_default().into_iter().map(friend_result_item_from_model).collect(),
+            fail_account: body.fail_account.unwrap_or_default(),
+        }
+    }
+}
+
 impl super::IntoModel for pb::FriendDeleteRequest {
     type Model = tim_model::relationship::FriendDeleteRequest;
 
@@ -188,6 +230,86 @@ impl super::FromModel<tim_model::relationship::FriendCheckRequest> for pb::Frien
         let body = response.body;
         Self {
             info_item: body.info_item.unwrap_or_default().into_iter().map(relation_item_from_model).collect(),
+            fail_account: body.fail_account.unwrap_or_default(),
+        }
+    }
+}
+
+impl super::IntoModel for pb::FriendGetRequest {
+    type Model = tim_model::relationship::FriendGetRequest;
+
+    fn into_model(self) -> Result<Self::Model, tim_model::ValidationErrors> {
+        let mut collector = super::Collector::default();
+        let c = &mut collector;
+        let from_account = c.user("From_Account", self.from_account);
+        let start_index = Some(self.start_index);
+        let standard_sequence = Some(self.standard_sequence);
+        let custom_sequence = Some(self.custom_sequence);
+        collector.finish(|| {
+            Some(tim_model::relationship::FriendGetRequest {
+                from_account: from_account?,
+                start_index: start_index?,
+                standard_sequence: standard_sequence?,
+                custom_sequence: custom_sequence?,
+                extra: tim_model::Extra::new(),
+            })
+        })
+    }
+
+    fn proto_path(&self, rest_path: &str) -> String {
+        super::path::plain(rest_path)
+    }
+}
+
+impl super::FromModel<tim_model::relationship::FriendGetRequest> for pb::FriendGetResponse {
+    fn from_model(
+        response: tim_model::envelope::Response<tim_model::relationship::FriendGetResult>,
+        _dedupe_key: Option<u32>,
+    ) -> Self {
+        let body = response.body;
+        Self {
+            user_data_item: body.user_data_item.unwrap_or_default().into_iter().map(friend_data_from_model).collect(),
+            standard_sequence: body.standard_sequence,
+            custom_sequence: body.custom_sequence,
+            friend_num: body.friend_num,
+            complete_flag: body.complete_flag,
+            next_start_index: body.next_start_index,
+        }
+    }
+}
+
+impl super::IntoModel for pb::FriendGetListRequest {
+    type Model = tim_model::relationship::FriendGetListRequest;
+
+    fn into_model(self) -> Result<Self::Model, tim_model::ValidationErrors> {
+        let mut collector = super::Collector::default();
+        let c = &mut collector;
+        let from_account = c.user("From_Account", self.from_account);
+        let to_account = c.users("To_Account", self.to_account);
+        let tag_list = Some(self.tag_list);
+        collector.finish(|| {
+            Some(tim_model::relationship::FriendGetListRequest {
+                from_account: from_account?,
+                to_account: to_account?,
+                tag_list: tag_list?,
+                extra: tim_model::Extra::new(),
+            })
+        })
+    }
+
+    fn proto_path(&self, rest_path: &str) -> String {
+        super::path::plain(rest_path)
+    }
+}
+
+impl super::FromModel<tim_model::relationship::FriendGetListRequest> for pb::FriendGetListResponse {
+    fn from_model(
+        response: tim_model::envelope::Response<tim_model::relationship::FriendGetListResult>,
+        _dedupe_key: Option<u32>,
+    ) -> Self {
+        let body = response.body;
+        Self {
+            info_item: body.info_item.unwrap_or_default().into_iter().map(friend_fields_from_model).collect(),
             fail_account: body.fail_account.unwrap_or_default(),
         }
     }
@@ -415,9 +537,62 @@ fn sns_custom_item_into_model(
     Some(tim_model::relationship::SnsCustomItem { tag: tag?, value: value? })
 }
 
+/// `UpdateFriendItem` at `at`, every broken field recorded in `c`.
+fn update_friend_item_into_model(
+    c: &mut super::Collector,
+    at: &str,
+    item: pb::UpdateFriendItem,
+) -> Option<tim_model::relationship::UpdateFriendItem> {
+    let to_account = c.user(&format!("{at}.To_Account"), item.to_account);
+    let sns_item = item
+        .sns_item
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| sns_item_into_model(c, &format!("{at}.SnsItem[{i}]"), item))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect::<Option<Vec<_>>>();
+    Some(tim_model::relationship::UpdateFriendItem { to_account: to_account?, sns_item: sns_item? })
+}
+
+/// `SnsItem` at `at`, every broken field recorded in `c`.
+fn sns_item_into_model(
+    c: &mut super::Collector,
+    at: &str,
+    item: pb::SnsItem,
+) -> Option<tim_model::relationship::SnsItem> {
+    let tag = Some(item.tag);
+    let value = match item.value {
+        Some(value) => super::values::sns_value(c, &format!("{at}.Value"), value),
+        None => {
+            c.fail(&format!("{at}.Value"), tim_model::Problem::Missing);
+            None
+        }
+    };
+    Some(tim_model::relationship::SnsItem { tag: tag?, value: value? })
+}
+
 /// `BlockedAccount` as this API carries it.
 fn blocked_account_from_model(item: tim_model::relationship::BlockedAccount) -> pb::BlockedAccount {
     pb::BlockedAccount { to_account: item.to_account, add_black_time_stamp: item.add_black_time_stamp }
+}
+
+/// `FriendData` as this API carries it.
+fn friend_data_from_model(item: tim_model::relationship::FriendData) -> pb::FriendData {
+    pb::FriendData {
+        to_account: item.to_account,
+        value_item: item.value_item.unwrap_or_default().into_iter().map(sns_item_from_model).collect(),
+    }
+}
+
+/// `FriendFields` as this API carries it.
+fn friend_fields_from_model(item: tim_model::relationship::FriendFields) -> pb::FriendFields {
+    pb::FriendFields {
+        to_account: item.to_account,
+        sns_profile_item: item.sns_profile_item.unwrap_or_default().into_iter().map(sns_item_from_model).collect(),
+        result_code: item.result_code,
+        result_info: item.result_info,
+    }
 }
 
 /// `FriendResultItem` as this API carries it.
@@ -433,4 +608,9 @@ fn relation_item_from_model(item: tim_model::relationship::RelationItem) -> pb::
         result_code: item.result_code,
         result_info: item.result_info,
     }
+}
+
+/// `SnsItem` as this API carries it.
+fn sns_item_from_model(item: tim_model::relationship::SnsItem) -> pb::SnsItem {
+    pb::SnsItem { tag: item.tag, value: Some(super::values::sns_value_to_pb(item.value)) }
 }

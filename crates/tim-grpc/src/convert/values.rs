@@ -6,7 +6,7 @@ use crate::pb;
 use tim_model::control::{ForbidCallback, GroupAtInfo, MsgPriority, SendMsgControl};
 use tim_model::group::{GroupType, KeyValue};
 use tim_model::push::OfflinePushInfo;
-use tim_model::{MsgBody, Problem};
+use tim_model::{MsgBody, Problem, SnsValue};
 
 /// `MsgBody`: every element converts, the body is not empty and holds at most one custom element.
 pub(super) fn msg_body(c: &mut Collector, at: &str, elements: Vec<pb::MsgElement>) -> Option<MsgBody> {
@@ -68,4 +68,27 @@ pub(super) fn key_values(_c: &mut Collector, _at: &str, pairs: Vec<pb::KeyValue>
 /// Custom key/value pairs as this API carries them.
 pub(super) fn key_values_to_pb(pairs: Vec<KeyValue>) -> Vec<pb::KeyValue> {
     pairs.into_iter().map(|pair| pb::KeyValue { key: pair.key, value: pair.value }).collect()
+}
+
+/// A relationship field's value: one of its kinds must be set.
+pub(super) fn sns_value(c: &mut Collector, at: &str, value: pb::SnsValue) -> Option<SnsValue> {
+    match value.kind {
+        Some(pb::sns_value::Kind::Text(text)) => Some(SnsValue::Text(text)),
+        Some(pb::sns_value::Kind::Number(number)) => Some(SnsValue::Number(number)),
+        Some(pb::sns_value::Kind::List(list)) => Some(SnsValue::List(list.values)),
+        None => {
+            c.fail(at, Problem::Missing);
+            None
+        }
+    }
+}
+
+/// A relationship field's value as this API carries it.
+pub(super) fn sns_value_to_pb(value: SnsValue) -> pb::SnsValue {
+    let kind = match value {
+        SnsValue::Text(text) => pb::sns_value::Kind::Text(text),
+        SnsValue::Number(number) => pb::sns_value::Kind::Number(number),
+        SnsValue::List(values) => pb::sns_value::Kind::List(pb::StringList { values }),
+    };
+    pb::SnsValue { kind: Some(kind) }
 }

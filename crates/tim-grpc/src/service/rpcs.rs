@@ -46,9 +46,12 @@ rpcs!(Profiles, pb::profile_service_server::ProfileService, "ProfileService" {
 rpcs!(Relationships, pb::relationship_service_server::RelationshipService, "RelationshipService" {
     friend_add FriendAdd(FriendAddRequest) -> FriendAddResponse,
     friend_import FriendImport(FriendImportRequest) -> FriendImportResponse,
+    friend_update FriendUpdate(FriendUpdateRequest) -> FriendUpdateResponse,
     friend_delete FriendDelete(FriendDeleteRequest) -> FriendDeleteResponse,
     friend_delete_all FriendDeleteAll(FriendDeleteAllRequest) -> FriendDeleteAllResponse,
     friend_check FriendCheck(FriendCheckRequest) -> FriendCheckResponse,
+    friend_get FriendGet(FriendGetRequest) -> FriendGetResponse,
+    friend_get_list FriendGetList(FriendGetListRequest) -> FriendGetListResponse,
     black_list_add BlackListAdd(BlackListAddRequest) -> BlackListAddResponse,
     black_list_delete BlackListDelete(BlackListDeleteRequest) -> BlackListDeleteResponse,
     black_list_get BlackListGet(BlackListGetRequest) -> BlackListGetResponse,

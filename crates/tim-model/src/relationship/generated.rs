@@ -22,6 +22,9 @@ pub const MAX_GROUP_NAME_BYTES: usize = 30;
 /// The most friend lists one friend is in.
 pub const MAX_FRIEND_GROUPS: usize = 32;
 
+/// How many friends one friend_get page holds (the page documents no size; its predecessor's was 100).
+pub const FRIEND_PAGE: usize = 100;
+
 /// `sns/friend_add`: add friends of `From_Account`. `Add_Type_Both` (the default) makes each friendship two-way,
 /// `Add_Type_Single` one-way; without `ForceAddFlags` 1 the added account's `Tag_Profile_IM_AllowType` decides
 /// (DenyAny: 30516; NeedConfirm: 30539, a pending request).
@@ -191,9 +194,6 @@ impl ImportFriendItem {
     /// Checks the documented rules of this value at the checker's current path.
     pub(crate) fn check(&self, c: &mut crate::validate::Checker) {
         c.max_bytes("Remark", self.remark.as_deref(), MAX_REMARK_BYTES);
-        if let Some(list) = &self.group_name {
-            c.count("GroupName", list.len(), 0, MAX_FRIEND_GROUPS);
-        }
         c.max_bytes("AddWording", self.add_wording.as_deref(), MAX_ADD_WORDING_BYTES);
         self.rules(c);
         for (i, item) in self.custom_item.iter().flatten().enumerate() {
@@ -528,6 +528,205 @@ pub struct BlackListCheckResult {
     pub extra: crate::Extra,
 }
 
+/// One relationship field: its tag and value.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SnsItem {
+    /// `Tag_SNS_IM_Remark`, `Tag_SNS_IM_Group`, `Tag_SNS_Custom_*` (friend_get_list: also `Tag_Profile_*`).
+    #[serde(rename = "Tag")]
+    pub tag: String,
+    /// A string, an unsigned integer or (`Tag_SNS_IM_Group`) a list of strings.
+    #[serde(rename = "Value")]
+    pub value: crate::SnsValue,
+}
+
+/// `sns/friend_update`: change fields of friends of `From_Account`: only the remark (`Tag_SNS_IM_Remark`), the friend
+/// lists (`Tag_SNS_IM_Group`, replaced by the list given) and custom fields (`Tag_SNS_Custom_*`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FriendUpdateRequest {
+    /// The account whose friends change.
+    #[serde(rename = "From_Account")]
+    pub from_account: crate::UserId,
+    /// The friends and their fields.
+    #[serde(rename = "UpdateItem")]
+    pub update_item: Vec<UpdateFriendItem>,
+    /// Fields this version of tim does not know, sent as they are.
+    #[serde(flatten)]
+    pub extra: crate::Extra,
+}
+
+impl FriendUpdateRequest {
+    /// Checks the documented rules of this value at the checker's current path.
+    pub(crate) fn check(&self, c: &mut crate::validate::Checker) {
+        c.count("UpdateItem", self.update_item.len(), 1, usize::MAX);
+        for (i, item) in self.update_item.iter().enumerate() {
+            c.at(&format!("UpdateItem[{i}]"), |c| item.check(c));
+        }
+    }
+}
+
+impl crate::validate::Validate for FriendUpdateRequest {
+    fn validate(&self) -> Result<(), crate::ValidationErrors> {
+        let mut c = crate::validate::Checker::default();
+        self.check(&mut c);
+        c.finish()
+    }
+}
+
+/// One friend's fields to change.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct UpdateFriendItem {
+    /// The friend.
+    #[serde(rename = "To_Account")]
+    pub to_account: crate::UserId,
+    /// The fields.
+    #[serde(rename = "SnsItem")]
+    pub sns_item: Vec<SnsItem>,
+}
+
+impl UpdateFriendItem {
+    /// Checks the documented rules of this value at the checker's current path.
+    pub(crate) fn check(&self, c: &mut crate::validate::Checker) {
+        c.count("SnsItem", self.sns_item.len(), 1, usize::MAX);
+        self.rules(c);
+    }
+}
+
+/// `sns/friend_get`: a page of `From_Account`'s friends with all their fields, from `StartIndex`; ask again from the
+/// answer's `NextStartIndex` until `CompleteFlag` is 1. A sequence equal to the service's leaves that kind of data
+/// out.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FriendGetRequest {
+    /// The account.
+    #[serde(rename = "From_Account")]
+    pub from_account: crate::UserId,
+    /// Where the page starts (0 first).
+    #[serde(rename = "StartIndex")]
+    pub start_index: u32,
+    /// The previous answer's `StandardSequence`.
+    #[serde(rename = "StandardSequence", default, skip_serializing_if = "Option::is_none")]
+    pub standard_sequence: Option<u64>,
+    /// The previous answer's `CustomSequence`.
+    #[serde(rename = "CustomSequence", default, skip_serializing_if = "Option::is_none")]
+    pub custom_sequence: Option<u64>,
+    /// Fields this version of tim does not know, sent as they are.
+    #[serde(flatten)]
+    pub extra: crate::Extra,
+}
+
+impl crate::validate::Validate for FriendGetRequest {
+    fn validate(&self) -> Result<(), crate::ValidationErrors> {
+        Ok(())
+    }
+}
+
+/// One friend and its fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FriendData {
+    /// The friend.
+    #[serde(rename = "To_Account")]
+    pub to_account: String,
+    /// Its fields that are set.
+    #[serde(rename = "ValueItem", default, skip_serializing_if = "Option::is_none")]
+    pub value_item: Option<Vec<SnsItem>>,
+}
+
+/// What friend_get answers besides the envelope.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FriendGetResult {
+    /// The page's friends.
+    #[serde(rename = "UserDataItem", default, skip_serializing_if = "Option::is_none")]
+    pub user_data_item: Option<Vec<FriendData>>,
+    /// The sequence of the standard friend data.
+    #[serde(rename = "StandardSequence", default, skip_serializing_if = "Option::is_none")]
+    pub standard_sequence: Option<u64>,
+    /// The sequence of the custom friend data.
+    #[serde(rename = "CustomSequence", default, skip_serializing_if = "Option::is_none")]
+    pub custom_sequence: Option<u64>,
+    /// How many friends the account has.
+    #[serde(rename = "FriendNum", default, skip_serializing_if = "Option::is_none")]
+    pub friend_num: Option<u64>,
+    /// Not 0 when every friend has been read.
+    #[serde(rename = "CompleteFlag", default, skip_serializing_if = "Option::is_none")]
+    pub complete_flag: Option<u32>,
+    /// Where the next page starts.
+    #[serde(rename = "NextStartIndex", default, skip_serializing_if = "Option::is_none")]
+    pub next_start_index: Option<u32>,
+    /// Text meant for the end user.
+    #[serde(rename = "ErrorDisplay", default, skip_serializing_if = "Option::is_none")]
+    pub error_display: Option<String>,
+    /// Fields this version of tim does not know, kept as they came.
+    #[serde(flatten)]
+    pub extra: crate::Extra,
+}
+
+/// `sns/friend_get_list`: fields `TagList` (relationship fields `Tag_SNS_*` and profile fields `Tag_Profile_*`) of the
+/// friends `To_Account` of `From_Account` (a non-friend answers 30001).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FriendGetListRequest {
+    /// The account.
+    #[serde(rename = "From_Account")]
+    pub from_account: crate::UserId,
+    /// Its friends (up to 100 a call is advised).
+    #[serde(rename = "To_Account")]
+    pub to_account: Vec<crate::UserId>,
+    /// The fields to read.
+    #[serde(rename = "TagList")]
+    pub tag_list: Vec<String>,
+    /// Fields this version of tim does not know, sent as they are.
+    #[serde(flatten)]
+    pub extra: crate::Extra,
+}
+
+impl FriendGetListRequest {
+    /// Checks the documented rules of this value at the checker's current path.
+    pub(crate) fn check(&self, c: &mut crate::validate::Checker) {
+        c.count("To_Account", self.to_account.len(), 1, usize::MAX);
+        c.count("TagList", self.tag_list.len(), 1, usize::MAX);
+    }
+}
+
+impl crate::validate::Validate for FriendGetListRequest {
+    fn validate(&self) -> Result<(), crate::ValidationErrors> {
+        let mut c = crate::validate::Checker::default();
+        self.check(&mut c);
+        c.finish()
+    }
+}
+
+/// One friend's fields in friend_get_list's answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FriendFields {
+    /// The friend.
+    #[serde(rename = "To_Account")]
+    pub to_account: String,
+    /// The fields asked for that are set.
+    #[serde(rename = "SnsProfileItem", default, skip_serializing_if = "Option::is_none")]
+    pub sns_profile_item: Option<Vec<SnsItem>>,
+    /// `0`, or this account's error code (30001: not a friend).
+    #[serde(rename = "ResultCode", default)]
+    pub result_code: i64,
+    /// Error text.
+    #[serde(rename = "ResultInfo", default)]
+    pub result_info: String,
+}
+
+/// What friend_get_list answers besides the envelope.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FriendGetListResult {
+    /// One entry per account asked for.
+    #[serde(rename = "InfoItem", default, skip_serializing_if = "Option::is_none")]
+    pub info_item: Option<Vec<FriendFields>>,
+    /// The accounts that failed.
+    #[serde(rename = "Fail_Account", default, skip_serializing_if = "Option::is_none")]
+    pub fail_account: Option<Vec<String>>,
+    /// Text meant for the end user.
+    #[serde(rename = "ErrorDisplay", default, skip_serializing_if = "Option::is_none")]
+    pub error_display: Option<String>,
+    /// Fields this version of tim does not know, kept as they came.
+    #[serde(flatten)]
+    pub extra: crate::Extra,
+}
+
 impl crate::api::TypedRequest for FriendAddRequest {
     const COMMAND: crate::command::CommandId = crate::command::CommandId::FriendAdd;
     type Response = crate::envelope::Response<FriendResults>;
@@ -535,6 +734,11 @@ impl crate::api::TypedRequest for FriendAddRequest {
 
 impl crate::api::TypedRequest for FriendImportRequest {
     const COMMAND: crate::command::CommandId = crate::command::CommandId::FriendImport;
+    type Response = crate::envelope::Response<FriendResults>;
+}
+
+impl crate::api::TypedRequest for FriendUpdateRequest {
+    const COMMAND: crate::command::CommandId = crate::command::CommandId::FriendUpdate;
     type Response = crate::envelope::Response<FriendResults>;
 }
 
@@ -551,6 +755,16 @@ impl crate::api::TypedRequest for FriendDeleteAllRequest {
 impl crate::api::TypedRequest for FriendCheckRequest {
     const COMMAND: crate::command::CommandId = crate::command::CommandId::FriendCheck;
     type Response = crate::envelope::Response<FriendCheckResult>;
+}
+
+impl crate::api::TypedRequest for FriendGetRequest {
+    const COMMAND: crate::command::CommandId = crate::command::CommandId::FriendGet;
+    type Response = crate::envelope::Response<FriendGetResult>;
+}
+
+impl crate::api::TypedRequest for FriendGetListRequest {
+    const COMMAND: crate::command::CommandId = crate::command::CommandId::FriendGetList;
+    type Response = crate::envelope::Response<FriendGetListResult>;
 }
 
 impl crate::api::TypedRequest for BlackListAddRequest {
