@@ -368,6 +368,10 @@ pub(crate) struct Relations {
     /// Changes of the standard and the custom friend data (friend_get's `StandardSequence`, `CustomSequence`).
     pub(crate) standard_sequence: u64,
     pub(crate) custom_sequence: u64,
+    /// The account's friend lists, in the order created (group_add, or a friend put in a list), and their
+    /// sequence (group_add's `CurrentSequence`).
+    pub(crate) lists: Vec<String>,
+    pub(crate) lists_sequence: u64,
 }
 
 impl Relations {
@@ -377,6 +381,16 @@ impl Relations {
 
     pub(crate) fn blocks(&self, other: AccountIndex) -> bool {
         self.blocked.iter().any(|(account, _)| *account == other)
+    }
+
+    /// Creates the lists among `names` that do not exist yet.
+    pub(crate) fn ensure_lists<'a>(&mut self, names: impl IntoIterator<Item = &'a String>) {
+        for name in names {
+            if !self.lists.contains(name) {
+                self.lists.push(name.clone());
+                self.lists_sequence += 1;
+            }
+        }
     }
 }
 

@@ -223,3 +223,40 @@ async fn friend_data_is_read_back_by_friend_get_and_friend_get_list() {
         { "To_Account": "b", "SnsItem": [{ "Tag": "Tag_SNS_IM_AddWording", "Value": "hi" }] }] });
     assert_code(&h.call("sns/friend_update", wording).await, 30001);
 }
+
+#[tokio::test]
+async fn friend_lists_hold_friends_and_are_read_back() {
+    let h = start(|b| b).await;
+    h.import(&["a", "b", "c"]).await;
+    let add = json!({ "From_Account": "a", "ForceAddFlags": 1, "AddFriendItem": [
+        { "To_Account": "b", "AddSource": "AddSource_Type_Test", "GroupName": "Work" }, item("c")] });
+    assert_code(&h.call(ADD, add).await, 0);
+    let created = h
+        .call(
+            "sns/group_add",
+            json!({ "From_Account": "a", "GroupName": ["Chess"], "To_Account": ["c", "nobody", "a"] }),
+        )
+        .await;
+    assert_code(&created, 0);
+    let codes: Vec<i64> =
+        created["ResultItem"].as_array().unwrap().iter().map(|i| i["ResultCode"].as_i64().unwrap()).collect();
+    assert_eq!(codes, [0, 30003, 32216], "a is not its own friend");
+    let lists = h.call("sns/group_get", json!({ "From_Account": "a", "NeedFriend": "Need_Friend_Type_Yes" })).await;
+    assert_eq!(
+        lists["ResultItem"],
+        json!([
+            { "GroupName": "Work", "FriendNumber": 1, "To_Account": ["b"] },
+            { "GroupName": "Chess", "FriendNumber": 1, "To_Account": ["c"] }
+        ])
+    );
+    let sequence = lists["CurrentSequence"].as_u64().unwrap();
+    let deleted = h.call("sns/group_delete", json!({ "From_Account": "a", "GroupName": ["Work"] })).await;
+    assert_code(&deleted, 0);
+    assert!(deleted["CurrentSequence"].as_u64().unwrap() > sequence);
+    let lists = h.call("sns/group_get", json!({ "From_Account": "a" })).await;
+    assert_eq!(lists["ResultItem"], json!([{ "GroupName": "Chess", "FriendNumber": 1 }]));
+    assert_eq!(friends_of(&h, "a", &["b"]).await, ["CheckResult_Type_BothWay"], "b is still a friend");
+    // At most 32 lists.
+    let many: Vec<String> = (0..32).map(|i| format!("list{i}")).collect();
+    assert_code(&h.call("sns/group_add", json!({ "From_Account": "a", "GroupName": many })).await, 30011);
+}

@@ -198,6 +198,21 @@ impl UpdateFriendItem {
     }
 }
 
+/// `NeedFriend`: list each friend list's friends.
+pub const NEED_FRIEND: &str = "Need_Friend_Type_Yes";
+
+impl FriendGroupAddRequest {
+    fn rules(&self, c: &mut Checker) {
+        check_groups(c, "GroupName", &self.group_name);
+    }
+}
+
+impl FriendGroupGetRequest {
+    fn rules(&self, c: &mut Checker) {
+        one_of_names(c, "NeedFriend", self.need_friend.as_deref(), &[NEED_FRIEND], "Need_Friend_Type_Yes");
+    }
+}
+
 fn check_delete_type(c: &mut Checker, value: Option<&str>) {
     let types = [DELETE_TYPE_SINGLE, DELETE_TYPE_BOTH];
     one_of_names(c, "DeleteType", value, &types, "Delete_Type_Single or Delete_Type_Both");

@@ -41,6 +41,9 @@ contracts! {
     sns_friend_check => tim_model::relationship::FriendCheckRequest, "sns/friend_check";
     sns_friend_get => tim_model::relationship::FriendGetRequest, "sns/friend_get";
     sns_friend_get_list => tim_model::relationship::FriendGetListRequest, "sns/friend_get_list";
+    sns_group_add => tim_model::relationship::FriendGroupAddRequest, "sns/group_add";
+    sns_group_delete => tim_model::relationship::FriendGroupDeleteRequest, "sns/group_delete";
+    sns_group_get => tim_model::relationship::FriendGroupGetRequest, "sns/group_get";
     sns_black_list_add => tim_model::relationship::BlackListAddRequest, "sns/black_list_add";
     sns_black_list_delete => tim_model::relationship::BlackListDeleteRequest, "sns/black_list_delete";
     sns_black_list_get => tim_model::relationship::BlackListGetRequest, "sns/black_list_get";

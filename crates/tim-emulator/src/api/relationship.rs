@@ -1,6 +1,6 @@
 //! `sns`: friends and blocklists (friend_add, friend_import, friend_update, friend_delete, friend_delete_all,
 //! friend_check, friend_get, friend_get_list, black_list_add, black_list_delete, black_list_get,
-//! black_list_check).
+//! black_list_check, group_add, group_delete, group_get).
 //!
 //! Each account has a friend list (a friendship is one-way when only one side lists the other), a blocklist and the
 //! friend requests it sent that wait for confirmation. friend_add follows the added account's
@@ -23,6 +23,10 @@ use tim_model::relationship::{
     BlackListGetRequest, BlackListGetResult, BlockedAccount, DELETE_TYPE_BOTH, FriendAddRequest, FriendCheckRequest,
     FriendCheckResult, FriendDeleteAllRequest, FriendDeleteRequest, FriendImportRequest, FriendResultItem,
     FriendResults, MAX_BLOCKED, MAX_FRIENDS, Relation, RelationItem,
+};
+use tim_model::relationship::{
+    FriendGroupAddRequest, FriendGroupAddResult, FriendGroupDeleteRequest, FriendGroupGetRequest, FriendGroupGetResult,
+    FriendList, FriendListsSequence, MAX_FRIEND_GROUPS, NEED_FRIEND,
 };
 use tim_model::{Extra, SnsValue, UserId};
 
@@ -74,6 +78,7 @@ fn no_from(id: &UserId) -> Answer {
 fn befriend(state: &mut State, from: AccountIndex, to: AccountIndex, friend: Friend) {
     let relations = state.relations.entry(from).or_default();
     relations.pending.remove(&to);
+    relations.ensure_lists(&friend.groups);
     relations.friends.entry(to).or_insert(friend);
     relations.standard_sequence += 1;
 }
@@ -180,6 +185,7 @@ pub(super) fn friend_import(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
             if !friend.custom.is_empty() {
                 relations.custom_sequence += 1;
             }
+            relations.ensure_lists(&friend.groups);
             relations.friends.insert(to, friend);
             relations.standard_sequence += 1;
             Ok(())
@@ -396,6 +402,7 @@ pub(super) fn friend_update(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
     for item in request.update_item {
         let to = state.account_index(item.to_account.as_str());
         let relations = state.relations.entry(from).or_default();
+        let mut new_lists = Vec::new();
         let outcome = match to.and_then(|to| relations.friends.get_mut(&to)) {
             None if to.is_none() => Err((NO_SUCH_ACCOUNT, "Err_SNS_FriendUpdate_Account_Not_Exist")),
             None => Err((INVALID, "Err_SNS_FriendUpdate_Friend_Not_Exist")),
@@ -408,6 +415,7 @@ pub(super) fn friend_update(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
                             standard = true;
                         }
                         (GROUP_TAG, SnsValue::List(names)) => {
+                            new_lists.extend(names.iter().cloned());
                             friend.groups = names;
                             standard = true;
                         }
@@ -428,6 +436,7 @@ pub(super) fn friend_update(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
                 Ok(())
             }
         };
+        relations.ensure_lists(&new_lists);
         outcomes.push((item.to_account.to_string(), outcome));
     }
     Ok(ok(results(outcomes)))
@@ -543,6 +552,112 @@ pub(super) fn friend_get_list(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
     let result = FriendGetListResult {
         info_item: Some(items),
         fail_account: (!failed.is_empty()).then_some(failed),
+        error_display: Some(String::new()),
+        extra: Extra::new(),
+    };
+    Ok(ok(result))
+}
+
+/// group_add: the account is not a friend.
+const NOT_A_FRIEND_FOR_LIST: i64 = 32216;
+const TOO_MANY_LISTS: i64 = 30011;
+
+pub(super) fn group_add(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
+    let request: FriendGroupAddRequest = ctx.decode(body)?;
+    let mut state = ctx.state();
+    let Some(from) = state.account_index(request.from_account.as_str()) else { return no_from(&request.from_account) };
+    let to: Vec<(String, Option<AccountIndex>)> =
+        request.to_account.iter().flatten().map(|id| (id.to_string(), state.account_index(id.as_str()))).collect();
+    let relations = state.relations.entry(from).or_default();
+    let new = request.group_name.iter().filter(|name| !relations.lists.contains(name)).count();
+    if relations.lists.len() + new > MAX_FRIEND_GROUPS {
+        return Err(fail(TOO_MANY_LISTS, format!("an account has at most {MAX_FRIEND_GROUPS} friend lists")));
+    }
+    relations.ensure_lists(&request.group_name);
+    let mut outcomes = Vec::new();
+    for (id, account) in to {
+        let outcome = match account.and_then(|account| relations.friends.get_mut(&account)) {
+            None if account.is_none() => Err((NO_SUCH_ACCOUNT, "Err_SNS_GroupAdd_Account_Not_Exist")),
+            None => Err((NOT_A_FRIEND_FOR_LIST, "Err_SNS_GroupAdd_ToTinyId_Not_Friend")),
+            Some(friend) => {
+                for name in &request.group_name {
+                    if !friend.groups.contains(name) {
+                        friend.groups.push(name.clone());
+                    }
+                }
+                relations.standard_sequence += 1;
+                Ok(())
+            }
+        };
+        outcomes.push((id, outcome));
+    }
+    let sequence = relations.lists_sequence;
+    let (result_item, fail_account) = if request.to_account.is_some() {
+        let results = results(outcomes);
+        (results.result_item, results.fail_account)
+    } else {
+        (None, None)
+    };
+    let result = FriendGroupAddResult {
+        result_item,
+        fail_account,
+        current_sequence: Some(sequence),
+        error_display: Some(String::new()),
+        extra: Extra::new(),
+    };
+    Ok(ok(result))
+}
+
+pub(super) fn group_delete(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
+    let request: FriendGroupDeleteRequest = ctx.decode(body)?;
+    let mut state = ctx.state();
+    let Some(from) = state.account_index(request.from_account.as_str()) else { return no_from(&request.from_account) };
+    let relations = state.relations.entry(from).or_default();
+    let before = relations.lists.len();
+    relations.lists.retain(|name| !request.group_name.contains(name));
+    if relations.lists.len() < before {
+        relations.lists_sequence += 1;
+        for friend in relations.friends.values_mut() {
+            friend.groups.retain(|name| !request.group_name.contains(name));
+        }
+        relations.standard_sequence += 1;
+    }
+    let result = FriendListsSequence {
+        current_sequence: Some(relations.lists_sequence),
+        error_display: Some(String::new()),
+        extra: Extra::new(),
+    };
+    Ok(ok(result))
+}
+
+pub(super) fn group_get(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
+    let request: FriendGroupGetRequest = ctx.decode(body)?;
+    let state = ctx.state();
+    let Some(from) = state.account_index(request.from_account.as_str()) else { return no_from(&request.from_account) };
+    let empty = Relations::default();
+    let mine = relations(&state, from).unwrap_or(&empty);
+    let members = request.need_friend.as_deref() == Some(NEED_FRIEND);
+    let lists = mine
+        .lists
+        .iter()
+        .filter(|name| request.group_name.as_ref().is_none_or(|asked| asked.contains(name)))
+        .map(|name| {
+            let friends: Vec<String> = mine
+                .friends
+                .iter()
+                .filter(|(_, friend)| friend.groups.contains(name))
+                .map(|(account, _)| state.name_of(*account).to_owned())
+                .collect();
+            FriendList {
+                group_name: name.clone(),
+                friend_number: friends.len() as u64,
+                to_account: members.then_some(friends),
+            }
+        })
+        .collect();
+    let result = FriendGroupGetResult {
+        result_item: Some(lists),
+        current_sequence: Some(mine.lists_sequence),
         error_display: Some(String::new()),
         extra: Extra::new(),
     };

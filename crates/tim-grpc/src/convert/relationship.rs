@@ -315,6 +315,113 @@ impl super::FromModel<tim_model::relationship::FriendGetListRequest> for pb::Fri
     }
 }
 
+impl super::IntoModel for pb::FriendGroupAddRequest {
+    type Model = tim_model::relationship::FriendGroupAddRequest;
+
+    fn into_model(self) -> Result<Self::Model, tim_model::ValidationErrors> {
+        let mut collector = super::Collector::default();
+        let c = &mut collector;
+        let from_account = c.user("From_Account", self.from_account);
+        let group_name = Some(self.group_name);
+        let to_account = c.users("To_Account", self.to_account).map(super::non_empty);
+        collector.finish(|| {
+            Some(tim_model::relationship::FriendGroupAddRequest {
+                from_account: from_account?,
+                group_name: group_name?,
+                to_account: to_account?,
+                extra: tim_model::Extra::new(),
+            })
+        })
+    }
+
+    fn proto_path(&self, rest_path: &str) -> String {
+        super::path::plain(rest_path)
+    }
+}
+
+impl super::FromModel<tim_model::relationship::FriendGroupAddRequest> for pb::FriendGroupAddResponse {
+    fn from_model(
+        response: tim_model::envelope::Response<tim_model::relationship::FriendGroupAddResult>,
+        _dedupe_key: Option<u32>,
+    ) -> Self {
+        let body = response.body;
+        Self {
+            result_item: body.result_item.unwrap_or_default().into_iter().map(friend_result_item_from_model).collect(),
+            fail_account: body.fail_account.unwrap_or_default(),
+            current_sequence: body.current_sequence,
+        }
+    }
+}
+
+impl super::IntoModel for pb::FriendGroupDeleteRequest {
+    type Model = tim_model::relationship::FriendGroupDeleteRequest;
+
+    fn into_model(self) -> Result<Self::Model, tim_model::ValidationErrors> {
+        let mut collector = super::Collector::default();
+        let c = &mut collector;
+        let from_account = c.user("From_Account", self.from_account);
+        let group_name = Some(self.group_name);
+        collector.finish(|| {
+            Some(tim_model::relationship::FriendGroupDeleteRequest {
+                from_account: from_account?,
+                group_name: group_name?,
+                extra: tim_model::Extra::new(),
+            })
+        })
+    }
+
+    fn proto_path(&self, rest_path: &str) -> String {
+        super::path::plain(rest_path)
+    }
+}
+
+impl super::FromModel<tim_model::relationship::FriendGroupDeleteRequest> for pb::FriendGroupDeleteResponse {
+    fn from_model(
+        response: tim_model::envelope::Response<tim_model::relationship::FriendListsSequence>,
+        _dedupe_key: Option<u32>,
+    ) -> Self {
+        let body = response.body;
+        Self { current_sequence: body.current_sequence }
+    }
+}
+
+impl super::IntoModel for pb::FriendGroupGetRequest {
+    type Model = tim_model::relationship::FriendGroupGetRequest;
+
+    fn into_model(self) -> Result<Self::Model, tim_model::ValidationErrors> {
+        let mut collector = super::Collector::default();
+        let c = &mut collector;
+        let from_account = c.user("From_Account", self.from_account);
+        let need_friend = Some(self.need_friend);
+        let group_name = Some(super::non_empty(self.group_name));
+        collector.finish(|| {
+            Some(tim_model::relationship::FriendGroupGetRequest {
+                from_account: from_account?,
+                need_friend: need_friend?,
+                group_name: group_name?,
+                extra: tim_model::Extra::new(),
+            })
+        })
+    }
+
+    fn proto_path(&self, rest_path: &str) -> String {
+        super::path::plain(rest_path)
+    }
+}
+
+impl super::FromModel<tim_model::relationship::FriendGroupGetRequest> for pb::FriendGroupGetResponse {
+    fn from_model(
+        response: tim_model::envelope::Response<tim_model::relationship::FriendGroupGetResult>,
+        _dedupe_key: Option<u32>,
+    ) -> Self {
+        let body = response.body;
+        Self {
+            result_item: body.result_item.unwrap_or_default().into_iter().map(friend_list_from_model).collect(),
+            current_sequence: body.current_sequence,
+        }
+    }
+}
+
 impl super::IntoModel for pb::BlackListAddRequest {
     type Model = tim_model::relationship::BlackListAddRequest;
 
@@ -592,6 +699,15 @@ fn friend_fields_from_model(item: tim_model::relationship::FriendFields) -> pb::
         sns_profile_item: item.sns_profile_item.unwrap_or_default().into_iter().map(sns_item_from_model).collect(),
         result_code: item.result_code,
         result_info: item.result_info,
+    }
+}
+
+/// `FriendList` as this API carries it.
+fn friend_list_from_model(item: tim_model::relationship::FriendList) -> pb::FriendList {
+    pb::FriendList {
+        group_name: item.group_name,
+        friend_number: item.friend_number,
+        to_account: item.to_account.unwrap_or_default(),
     }
 }
 

@@ -727,6 +727,167 @@ pub struct FriendGetListResult {
     pub extra: crate::Extra,
 }
 
+/// `sns/group_add`: create the friend lists `GroupName` of `From_Account` (at most 32 in all; a list that exists is
+/// left as it is) and put the friends `To_Account` in all of them (32216 for an account that is not a friend).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FriendGroupAddRequest {
+    /// The account.
+    #[serde(rename = "From_Account")]
+    pub from_account: crate::UserId,
+    /// The lists, each 1..=30 bytes.
+    #[serde(rename = "GroupName")]
+    pub group_name: Vec<String>,
+    /// Friends to put in the lists.
+    #[serde(rename = "To_Account", default, skip_serializing_if = "Option::is_none")]
+    pub to_account: Option<Vec<crate::UserId>>,
+    /// Fields this version of tim does not know, sent as they are.
+    #[serde(flatten)]
+    pub extra: crate::Extra,
+}
+
+impl FriendGroupAddRequest {
+    /// Checks the documented rules of this value at the checker's current path.
+    pub(crate) fn check(&self, c: &mut crate::validate::Checker) {
+        c.count("GroupName", self.group_name.len(), 1, MAX_FRIEND_GROUPS);
+        self.rules(c);
+    }
+}
+
+impl crate::validate::Validate for FriendGroupAddRequest {
+    fn validate(&self) -> Result<(), crate::ValidationErrors> {
+        let mut c = crate::validate::Checker::default();
+        self.check(&mut c);
+        c.finish()
+    }
+}
+
+/// What group_add answers besides the envelope.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FriendGroupAddResult {
+    /// One outcome per friend of `To_Account`.
+    #[serde(rename = "ResultItem", default, skip_serializing_if = "Option::is_none")]
+    pub result_item: Option<Vec<FriendResultItem>>,
+    /// The accounts that failed.
+    #[serde(rename = "Fail_Account", default, skip_serializing_if = "Option::is_none")]
+    pub fail_account: Option<Vec<String>>,
+    /// The friend lists' sequence.
+    #[serde(rename = "CurrentSequence", default, skip_serializing_if = "Option::is_none")]
+    pub current_sequence: Option<u64>,
+    /// Text meant for the end user.
+    #[serde(rename = "ErrorDisplay", default, skip_serializing_if = "Option::is_none")]
+    pub error_display: Option<String>,
+    /// Fields this version of tim does not know, kept as they came.
+    #[serde(flatten)]
+    pub extra: crate::Extra,
+}
+
+/// `sns/group_delete`: delete friend lists of `From_Account`; their friends stay friends, out of those lists.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FriendGroupDeleteRequest {
+    /// The account.
+    #[serde(rename = "From_Account")]
+    pub from_account: crate::UserId,
+    /// The lists to delete.
+    #[serde(rename = "GroupName")]
+    pub group_name: Vec<String>,
+    /// Fields this version of tim does not know, sent as they are.
+    #[serde(flatten)]
+    pub extra: crate::Extra,
+}
+
+impl FriendGroupDeleteRequest {
+    /// Checks the documented rules of this value at the checker's current path.
+    pub(crate) fn check(&self, c: &mut crate::validate::Checker) {
+        c.count("GroupName", self.group_name.len(), 1, usize::MAX);
+    }
+}
+
+impl crate::validate::Validate for FriendGroupDeleteRequest {
+    fn validate(&self) -> Result<(), crate::ValidationErrors> {
+        let mut c = crate::validate::Checker::default();
+        self.check(&mut c);
+        c.finish()
+    }
+}
+
+/// What group_delete answers besides the envelope.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FriendListsSequence {
+    /// The friend lists' sequence.
+    #[serde(rename = "CurrentSequence", default, skip_serializing_if = "Option::is_none")]
+    pub current_sequence: Option<u64>,
+    /// Text meant for the end user.
+    #[serde(rename = "ErrorDisplay", default, skip_serializing_if = "Option::is_none")]
+    pub error_display: Option<String>,
+    /// Fields this version of tim does not know, kept as they came.
+    #[serde(flatten)]
+    pub extra: crate::Extra,
+}
+
+/// `sns/group_get`: the friend lists of `From_Account` (those of `GroupName`, or all), with their members when
+/// `NeedFriend` is `Need_Friend_Type_Yes`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FriendGroupGetRequest {
+    /// The account.
+    #[serde(rename = "From_Account")]
+    pub from_account: crate::UserId,
+    /// `Need_Friend_Type_Yes` lists each list's friends.
+    #[serde(rename = "NeedFriend", default, skip_serializing_if = "Option::is_none")]
+    pub need_friend: Option<String>,
+    /// The lists to read; absent: all.
+    #[serde(rename = "GroupName", default, skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<Vec<String>>,
+    /// Fields this version of tim does not know, sent as they are.
+    #[serde(flatten)]
+    pub extra: crate::Extra,
+}
+
+impl FriendGroupGetRequest {
+    /// Checks the documented rules of this value at the checker's current path.
+    pub(crate) fn check(&self, c: &mut crate::validate::Checker) {
+        self.rules(c);
+    }
+}
+
+impl crate::validate::Validate for FriendGroupGetRequest {
+    fn validate(&self) -> Result<(), crate::ValidationErrors> {
+        let mut c = crate::validate::Checker::default();
+        self.check(&mut c);
+        c.finish()
+    }
+}
+
+/// One friend list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FriendList {
+    /// Its name.
+    #[serde(rename = "GroupName")]
+    pub group_name: String,
+    /// How many friends it holds.
+    #[serde(rename = "FriendNumber", default)]
+    pub friend_number: u64,
+    /// Its friends (with `Need_Friend_Type_Yes`).
+    #[serde(rename = "To_Account", default, skip_serializing_if = "Option::is_none")]
+    pub to_account: Option<Vec<String>>,
+}
+
+/// What group_get answers besides the envelope.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FriendGroupGetResult {
+    /// The lists.
+    #[serde(rename = "ResultItem", default, skip_serializing_if = "Option::is_none")]
+    pub result_item: Option<Vec<FriendList>>,
+    /// The friend lists' sequence.
+    #[serde(rename = "CurrentSequence", default, skip_serializing_if = "Option::is_none")]
+    pub current_sequence: Option<u64>,
+    /// Text meant for the end user.
+    #[serde(rename = "ErrorDisplay", default, skip_serializing_if = "Option::is_none")]
+    pub error_display: Option<String>,
+    /// Fields this version of tim does not know, kept as they came.
+    #[serde(flatten)]
+    pub extra: crate::Extra,
+}
+
 impl crate::api::TypedRequest for FriendAddRequest {
     const COMMAND: crate::command::CommandId = crate::command::CommandId::FriendAdd;
     type Response = crate::envelope::Response<FriendResults>;
@@ -765,6 +926,21 @@ impl crate::api::TypedRequest for FriendGetRequest {
 impl crate::api::TypedRequest for FriendGetListRequest {
     const COMMAND: crate::command::CommandId = crate::command::CommandId::FriendGetList;
     type Response = crate::envelope::Response<FriendGetListResult>;
+}
+
+impl crate::api::TypedRequest for FriendGroupAddRequest {
+    const COMMAND: crate::command::CommandId = crate::command::CommandId::FriendGroupAdd;
+    type Response = crate::envelope::Response<FriendGroupAddResult>;
+}
+
+impl crate::api::TypedRequest for FriendGroupDeleteRequest {
+    const COMMAND: crate::command::CommandId = crate::command::CommandId::FriendGroupDelete;
+    type Response = crate::envelope::Response<FriendListsSequence>;
+}
+
+impl crate::api::TypedRequest for FriendGroupGetRequest {
+    const COMMAND: crate::command::CommandId = crate::command::CommandId::FriendGroupGet;
+    type Response = crate::envelope::Response<FriendGroupGetResult>;
 }
 
 impl crate::api::TypedRequest for BlackListAddRequest {
