@@ -34,6 +34,9 @@ struct State {
     stored: HashMap<u64, Value>,
     /// How often each recipient was stored.
     deliveries: HashMap<String, u32>,
+    /// Recipients refused once with a transient code: never again, so that whether a recipient recovers does not
+    /// depend on how the concurrent chunks happen to interleave with the seeded rolls.
+    refused_once: HashSet<String>,
     resends: u32,
     lost: u32,
 }
@@ -64,7 +67,8 @@ impl Respond for FlakyService {
         let mut error_list = Vec::new();
         {
             for id in &to {
-                let transient = state.rng.as_mut().unwrap().random::<f64>() < 0.02;
+                let transient =
+                    state.rng.as_mut().unwrap().random::<f64>() < 0.02 && state.refused_once.insert(id.clone());
                 if missing(id) {
                     error_list.push(serde_json::json!({"To_Account": id, "ErrorCode": 70107}));
                 } else if transient {
