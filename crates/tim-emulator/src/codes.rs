@@ -77,7 +77,7 @@ fn service(command: CommandId) -> Service {
         "im_open_login_svc" => Service::Account,
         "profile" => Service::Profile,
         "openconfigsvr" => Service::Config,
-        "sns" => Service::Sns,
+        "sns" | "follow" => Service::Sns,
         _ => Service::Group,
     }
 }

@@ -372,6 +372,9 @@ pub(crate) struct Relations {
     /// sequence (group_add's `CurrentSequence`).
     pub(crate) lists: Vec<String>,
     pub(crate) lists_sequence: u64,
+    /// The accounts it follows and those that follow it, with when each follow began.
+    pub(crate) following: std::collections::BTreeMap<AccountIndex, i64>,
+    pub(crate) followers: std::collections::BTreeMap<AccountIndex, i64>,
 }
 
 impl Relations {
@@ -539,6 +542,8 @@ impl State {
             relations.friends.remove(&account);
             relations.blocked.retain(|(blocked, _)| *blocked != account);
             relations.pending.remove(&account);
+            relations.following.remove(&account);
+            relations.followers.remove(&account);
         }
         true
     }

@@ -260,3 +260,71 @@ async fn friend_lists_hold_friends_and_are_read_back() {
     let many: Vec<String> = (0..32).map(|i| format!("list{i}")).collect();
     assert_code(&h.call("sns/group_add", json!({ "From_Account": "a", "GroupName": many })).await, 30011);
 }
+
+#[tokio::test]
+async fn follows_are_counted_checked_and_paged() {
+    let h = start(|b| b).await;
+    h.import(&["a", "b", "c"]).await;
+    let follow = |from: &str, to: &[&str]| {
+        let items: Vec<Value> = to.iter().map(|to| json!({ "To_Account": to })).collect();
+        json!({ "From_Account": from, "FollowItem": items })
+    };
+    let answer = h.call("follow/follow_add", follow("a", &["b", "c", "nobody", "a"])).await;
+    let codes: Vec<i64> =
+        answer["ResultItem"].as_array().unwrap().iter().map(|i| i["ResultCode"].as_i64().unwrap()).collect();
+    assert_eq!(codes, [0, 0, 30003, 30001], "nobody does not exist; a cannot follow itself");
+    assert_eq!(
+        h.call("follow/follow_add", follow("a", &["b"])).await["ResultItem"][0]["ResultCode"],
+        0,
+        "again: no change"
+    );
+    assert_code(&h.call("follow/follow_add", follow("b", &["a"])).await, 0);
+
+    let check = h.call("follow/follow_check", json!({ "From_Account": "a", "To_Account": ["b", "c"] })).await;
+    let types: Vec<u64> =
+        check["ResultItem"].as_array().unwrap().iter().map(|i| i["FollowType"].as_u64().unwrap()).collect();
+    assert_eq!(types, [3, 2], "a and b follow each other; a follows c");
+    let check = h.call("follow/follow_check", json!({ "From_Account": "c", "To_Account": ["a"] })).await;
+    assert_eq!(check["ResultItem"][0]["FollowType"], 1, "a follows c");
+
+    let info = h.call("follow/follow_get_info", json!({ "From_Account": "a", "To_Account": ["a", "c"] })).await;
+    assert_eq!(
+        info["FollowInfo"],
+        json!([
+            { "To_Account": "a", "ResultCode": 0, "ResultInfo": "", "FollowerCount": 1, "FollowingCount": 2, "MutualFollowingCount": 1 },
+            { "To_Account": "c", "ResultCode": 0, "ResultInfo": "", "FollowerCount": 1, "FollowingCount": 0, "MutualFollowingCount": 0 }
+        ])
+    );
+
+    // a's followed accounts, one a page.
+    let page = |cursor: &str| json!({ "From_Account": "a", "FollowType": 2, "StartCursor": cursor, "WantNum": 1 });
+    let first = h.call("follow/follow_get", page("")).await;
+    assert_eq!(first["FollowItem"], json!([{ "To_Account": "b", "FollowTime": T0 }]));
+    let cursor = first["NextCursor"].as_str().unwrap().to_owned();
+    assert!(!cursor.is_empty());
+    let second = h.call("follow/follow_get", page(&cursor)).await;
+    assert_eq!(second["FollowItem"][0]["To_Account"], "c");
+    assert_eq!(second["NextCursor"], "", "empty: everything has been read");
+    let mutual = h
+        .call("follow/follow_get", json!({ "From_Account": "a", "FollowType": 3, "StartCursor": "", "WantNum": 10 }))
+        .await;
+    assert_eq!(mutual["FollowItem"], json!([{ "To_Account": "b", "FollowTime": T0 }]));
+
+    // Unfollowing, even twice, and deleting an account end follows.
+    for _ in 0..2 {
+        let answer = h.call("follow/follow_delete", json!({ "From_Account": "a", "To_Account": ["c"] })).await;
+        assert_eq!(answer["ResultItem"][0]["ResultCode"], 0);
+    }
+    assert_code(&h.call("im_open_login_svc/account_delete", json!({ "DeleteItem": [{ "UserID": "b" }] })).await, 0);
+    let info = h.call("follow/follow_get_info", json!({ "From_Account": "a", "To_Account": ["a"] })).await;
+    assert_eq!(info["FollowInfo"][0]["FollowingCount"], 0);
+    assert_eq!(info["FollowInfo"][0]["FollowerCount"], 0);
+    // More than 20 accounts, or a page of 0, are broken parameters.
+    let many: Vec<String> = (0..21).map(|i| format!("u{i}")).collect();
+    assert_code(&h.call("follow/follow_delete", json!({ "From_Account": "a", "To_Account": many })).await, 30001);
+    assert_code(
+        &h.call("follow/follow_get", json!({ "From_Account": "a", "FollowType": 1, "StartCursor": "", "WantNum": 0 }))
+            .await,
+        30001,
+    );
+}

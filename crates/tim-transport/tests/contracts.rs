@@ -48,4 +48,9 @@ contracts! {
     sns_black_list_delete => tim_model::relationship::BlackListDeleteRequest, "sns/black_list_delete";
     sns_black_list_get => tim_model::relationship::BlackListGetRequest, "sns/black_list_get";
     sns_black_list_check => tim_model::relationship::BlackListCheckRequest, "sns/black_list_check";
+    follow_follow_add => tim_model::relationship::FollowAddRequest, "follow/follow_add";
+    follow_follow_delete => tim_model::relationship::FollowDeleteRequest, "follow/follow_delete";
+    follow_follow_check => tim_model::relationship::FollowCheckRequest, "follow/follow_check";
+    follow_follow_get => tim_model::relationship::FollowGetRequest, "follow/follow_get";
+    follow_follow_get_info => tim_model::relationship::FollowGetInfoRequest, "follow/follow_get_info";
 }

@@ -1,6 +1,8 @@
-//! `sns`: friends and blocklists (friend_add, friend_import, friend_update, friend_delete, friend_delete_all,
+//! `sns` and `follow`: friends, friend lists, blocklists and follows (friend_add, friend_import, friend_update, friend_delete, friend_delete_all,
 //! friend_check, friend_get, friend_get_list, black_list_add, black_list_delete, black_list_get,
-//! black_list_check, group_add, group_delete, group_get).
+//! black_list_check, group_add, group_delete, group_get; follow_add, follow_delete, follow_check, follow_get,
+//! follow_get_info). Following and unfollowing are idempotent (the pages do not say what a repeat answers); an
+//! account follows at most 5000 accounts (32100); follow_get's cursor is the position of the next entry.
 //!
 //! Each account has a friend list (a friendship is one-way when only one side lists the other), a blocklist and the
 //! friend requests it sent that wait for confirmation. friend_add follows the added account's
@@ -23,6 +25,10 @@ use tim_model::relationship::{
     BlackListGetRequest, BlackListGetResult, BlockedAccount, DELETE_TYPE_BOTH, FriendAddRequest, FriendCheckRequest,
     FriendCheckResult, FriendDeleteAllRequest, FriendDeleteRequest, FriendImportRequest, FriendResultItem,
     FriendResults, MAX_BLOCKED, MAX_FRIENDS, Relation, RelationItem,
+};
+use tim_model::relationship::{
+    FollowAddRequest, FollowCheckItem, FollowCheckRequest, FollowCheckResult, FollowCounts, FollowDeleteRequest,
+    FollowEntry, FollowGetInfoRequest, FollowGetInfoResult, FollowGetRequest, FollowGetResult, MAX_FOLLOWING,
 };
 use tim_model::relationship::{
     FriendGroupAddRequest, FriendGroupAddResult, FriendGroupDeleteRequest, FriendGroupGetRequest, FriendGroupGetResult,
@@ -662,4 +668,161 @@ pub(super) fn group_get(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
         extra: Extra::new(),
     };
     Ok(ok(result))
+}
+
+/// follow_add: `From_Account` follows as many accounts as it may.
+const FOLLOWING_FULL: i64 = 32100;
+
+/// Followers (`1`), followed accounts (`2`) or mutual follows (`3`) of `account`, in account order, with when
+/// each follow began (for mutual follows: when `account` followed).
+fn follows(state: &State, account: AccountIndex, kind: u32) -> Vec<(AccountIndex, i64)> {
+    let empty = Relations::default();
+    let mine = relations(state, account).unwrap_or(&empty);
+    match kind {
+        1 => mine.followers.iter().map(|(a, t)| (*a, *t)).collect(),
+        2 => mine.following.iter().map(|(a, t)| (*a, *t)).collect(),
+        _ => mine.following.iter().filter(|(a, _)| mine.followers.contains_key(a)).map(|(a, t)| (*a, *t)).collect(),
+    }
+}
+
+pub(super) fn follow_add(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
+    let request: FollowAddRequest = ctx.decode(body)?;
+    let mut state = ctx.state();
+    let Some(from) = state.account_index(request.from_account.as_str()) else { return no_from(&request.from_account) };
+    let mut outcomes = Vec::new();
+    for item in &request.follow_item {
+        let outcome = (|| -> Outcome {
+            let to = state
+                .account_index(item.to_account.as_str())
+                .ok_or((NO_SUCH_ACCOUNT, "Err_SNS_FollowAdd_Account_Not_Exist"))?;
+            if to == from {
+                return Err((INVALID, "Err_SNS_FollowAdd_Self"));
+            }
+            let mine = state.relations.entry(from).or_default();
+            if mine.following.contains_key(&to) {
+                // Following again changes nothing (a retry is safe).
+                return Ok(());
+            }
+            if mine.following.len() >= MAX_FOLLOWING {
+                return Err((FOLLOWING_FULL, "Err_SNS_FollowAdd_Following_Num_Exceed_Threshold"));
+            }
+            mine.following.insert(to, ctx.now as i64);
+            state.relations.entry(to).or_default().followers.insert(from, ctx.now as i64);
+            Ok(())
+        })();
+        outcomes.push((item.to_account.to_string(), outcome));
+    }
+    Ok(ok(results(outcomes)))
+}
+
+pub(super) fn follow_delete(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
+    let request: FollowDeleteRequest = ctx.decode(body)?;
+    let mut state = ctx.state();
+    let Some(from) = state.account_index(request.from_account.as_str()) else { return no_from(&request.from_account) };
+    let mut outcomes = Vec::new();
+    for id in &request.to_account {
+        let outcome = match state.account_index(id.as_str()) {
+            None => Err((NO_SUCH_ACCOUNT, "Err_SNS_FollowDelete_Account_Not_Exist")),
+            Some(to) => {
+                // Unfollowing an account not followed changes nothing (a retry is safe).
+                if let Some(mine) = state.relations.get_mut(&from) {
+                    mine.following.remove(&to);
+                }
+                if let Some(theirs) = state.relations.get_mut(&to) {
+                    theirs.followers.remove(&from);
+                }
+                Ok(())
+            }
+        };
+        outcomes.push((id.to_string(), outcome));
+    }
+    Ok(ok(results(outcomes)))
+}
+
+pub(super) fn follow_check(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
+    let request: FollowCheckRequest = ctx.decode(body)?;
+    let state = ctx.state();
+    let Some(from) = state.account_index(request.from_account.as_str()) else { return no_from(&request.from_account) };
+    let following =
+        |a: AccountIndex, b: AccountIndex| relations(&state, a).is_some_and(|r| r.following.contains_key(&b));
+    let items = request
+        .to_account
+        .iter()
+        .map(|id| match state.account_index(id.as_str()) {
+            Some(to) => FollowCheckItem {
+                to_account: id.to_string(),
+                result_code: 0,
+                result_info: String::new(),
+                follow_type: 2 * u32::from(following(from, to)) + u32::from(following(to, from)),
+            },
+            None => FollowCheckItem {
+                to_account: id.to_string(),
+                result_code: NO_SUCH_ACCOUNT,
+                result_info: "Err_SNS_FollowCheck_Account_Not_Exist".to_owned(),
+                follow_type: 0,
+            },
+        })
+        .collect();
+    Ok(ok(FollowCheckResult { result_item: Some(items), error_display: Some(String::new()), extra: Extra::new() }))
+}
+
+pub(super) fn follow_get(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
+    let request: FollowGetRequest = ctx.decode(body)?;
+    let state = ctx.state();
+    let Some(from) = state.account_index(request.from_account.as_str()) else { return no_from(&request.from_account) };
+    // The cursor is the position of the page's first entry (empty: the start).
+    let Ok(start) = (if request.start_cursor.is_empty() { Ok(0) } else { request.start_cursor.parse::<usize>() })
+    else {
+        return Err(fail(INVALID, format!("StartCursor {:?} is not a cursor this service gave", request.start_cursor)));
+    };
+    let all = follows(&state, from, request.follow_type);
+    let page: Vec<FollowEntry> = all
+        .iter()
+        .skip(start)
+        .take(request.want_num as usize)
+        .map(|(account, time)| FollowEntry {
+            to_account: state.name_of(*account).to_owned(),
+            follow_time: *time,
+            extra: Extra::new(),
+        })
+        .collect();
+    let next = start + page.len();
+    let result = FollowGetResult {
+        follow_item: Some(page),
+        next_cursor: Some(if next >= all.len() { String::new() } else { next.to_string() }),
+        error_display: Some(String::new()),
+        extra: Extra::new(),
+    };
+    Ok(ok(result))
+}
+
+pub(super) fn follow_get_info(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
+    let request: FollowGetInfoRequest = ctx.decode(body)?;
+    let state = ctx.state();
+    if state.account_index(request.from_account.as_str()).is_none() {
+        return no_from(&request.from_account);
+    }
+    let items = request
+        .to_account
+        .iter()
+        .map(|id| match state.account_index(id.as_str()) {
+            Some(account) => FollowCounts {
+                to_account: id.to_string(),
+                result_code: 0,
+                result_info: String::new(),
+                follower_count: follows(&state, account, 1).len() as u64,
+                following_count: follows(&state, account, 2).len() as u64,
+                mutual_following_count: follows(&state, account, 3).len() as u64,
+            },
+            None => FollowCounts {
+                to_account: id.to_string(),
+                result_code: NO_SUCH_ACCOUNT,
+                result_info: "Err_SNS_FollowGetInfo_Account_Not_Exist".to_owned(),
+                follower_count: 0,
+                following_count: 0,
+                mutual_following_count: 0,
+            },
+        })
+        .collect();
+    Ok(ok(FollowGetInfoResult { follow_info: Some(items), error_display: Some(String::new()), extra: Extra::new() }))
 }

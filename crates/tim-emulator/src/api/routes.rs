@@ -50,6 +50,11 @@ pub(super) fn route(ctx: &Ctx<'_>, id: CommandId, body: &[u8]) -> Option<Answer>
         CommandId::BlackListDelete => super::relationship::black_list_delete(ctx, body),
         CommandId::BlackListGet => super::relationship::black_list_get(ctx, body),
         CommandId::BlackListCheck => super::relationship::black_list_check(ctx, body),
+        CommandId::FollowAdd => super::relationship::follow_add(ctx, body),
+        CommandId::FollowDelete => super::relationship::follow_delete(ctx, body),
+        CommandId::FollowCheck => super::relationship::follow_check(ctx, body),
+        CommandId::FollowGet => super::relationship::follow_get(ctx, body),
+        CommandId::FollowGetInfo => super::relationship::follow_get_info(ctx, body),
         _ => return None,
     })
 }

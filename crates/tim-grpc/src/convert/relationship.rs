@@ -579,6 +579,195 @@ impl super::FromModel<tim_model::relationship::BlackListCheckRequest> for pb::Bl
     }
 }
 
+impl super::IntoModel for pb::FollowAddRequest {
+    type Model = tim_model::relationship::FollowAddRequest;
+
+    fn into_model(self) -> Result<Self::Model, tim_model::ValidationErrors> {
+        let mut collector = super::Collector::default();
+        let c = &mut collector;
+        let from_account = c.user("From_Account", self.from_account);
+        let follow_item = self
+            .to_accounts
+            .into_iter()
+            .enumerate()
+            .map(|(i, value)| {
+                Some(tim_model::relationship::FollowTarget {
+                    to_account: c.user(&format!("FollowItem[{i}].To_Account"), value)?,
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .collect::<Option<Vec<_>>>();
+        collector.finish(|| {
+            Some(tim_model::relationship::FollowAddRequest {
+                from_account: from_account?,
+                follow_item: follow_item?,
+                extra: tim_model::Extra::new(),
+            })
+        })
+    }
+
+    fn proto_path(&self, rest_path: &str) -> String {
+        super::path::map(
+            rest_path,
+            &[super::path::Field::Flat { rest: "FollowItem", inner: "To_Account", proto: "to_accounts" }],
+        )
+    }
+}
+
+impl super::FromModel<tim_model::relationship::FollowAddRequest> for pb::FollowAddResponse {
+    fn from_model(
+        response: tim_model::envelope::Response<tim_model::relationship::FriendResults>,
+        _dedupe_key: Option<u32>,
+    ) -> Self {
+        let body = response.body;
+        Self {
+            result_item: body.result_item.unwrap_or_default().into_iter().map(friend_result_item_from_model).collect(),
+            fail_account: body.fail_account.unwrap_or_default(),
+        }
+    }
+}
+
+impl super::IntoModel for pb::FollowDeleteRequest {
+    type Model = tim_model::relationship::FollowDeleteRequest;
+
+    fn into_model(self) -> Result<Self::Model, tim_model::ValidationErrors> {
+        let mut collector = super::Collector::default();
+        let c = &mut collector;
+        let from_account = c.user("From_Account", self.from_account);
+        let to_account = c.users("To_Account", self.to_account);
+        collector.finish(|| {
+            Some(tim_model::relationship::FollowDeleteRequest {
+                from_account: from_account?,
+                to_account: to_account?,
+                extra: tim_model::Extra::new(),
+            })
+        })
+    }
+
+    fn proto_path(&self, rest_path: &str) -> String {
+        super::path::plain(rest_path)
+    }
+}
+
+impl super::FromModel<tim_model::relationship::FollowDeleteRequest> for pb::FollowDeleteResponse {
+    fn from_model(
+        response: tim_model::envelope::Response<tim_model::relationship::FriendResults>,
+        _dedupe_key: Option<u32>,
+    ) -> Self {
+        let body = response.body;
+        Self {
+            result_item: body.result_item.unwrap_or_default().into_iter().map(friend_result_item_from_model).collect(),
+            fail_account: body.fail_account.unwrap_or_default(),
+        }
+    }
+}
+
+impl super::IntoModel for pb::FollowCheckRequest {
+    type Model = tim_model::relationship::FollowCheckRequest;
+
+    fn into_model(self) -> Result<Self::Model, tim_model::ValidationErrors> {
+        let mut collector = super::Collector::default();
+        let c = &mut collector;
+        let from_account = c.user("From_Account", self.from_account);
+        let to_account = c.users("To_Account", self.to_account);
+        collector.finish(|| {
+            Some(tim_model::relationship::FollowCheckRequest {
+                from_account: from_account?,
+                to_account: to_account?,
+                extra: tim_model::Extra::new(),
+            })
+        })
+    }
+
+    fn proto_path(&self, rest_path: &str) -> String {
+        super::path::plain(rest_path)
+    }
+}
+
+impl super::FromModel<tim_model::relationship::FollowCheckRequest> for pb::FollowCheckResponse {
+    fn from_model(
+        response: tim_model::envelope::Response<tim_model::relationship::FollowCheckResult>,
+        _dedupe_key: Option<u32>,
+    ) -> Self {
+        let body = response.body;
+        Self {
+            result_item: body.result_item.unwrap_or_default().into_iter().map(follow_check_item_from_model).collect(),
+        }
+    }
+}
+
+impl super::IntoModel for pb::FollowGetRequest {
+    type Model = tim_model::relationship::FollowGetRequest;
+
+    fn into_model(self) -> Result<Self::Model, tim_model::ValidationErrors> {
+        let mut collector = super::Collector::default();
+        let c = &mut collector;
+        let from_account = c.user("From_Account", self.from_account);
+        let follow_type = Some(self.follow_type);
+        let start_cursor = Some(self.start_cursor);
+        let want_num = Some(self.want_num);
+        collector.finish(|| {
+            Some(tim_model::relationship::FollowGetRequest {
+                from_account: from_account?,
+                follow_type: follow_type?,
+                start_cursor: start_cursor?,
+                want_num: want_num?,
+                extra: tim_model::Extra::new(),
+            })
+        })
+    }
+
+    fn proto_path(&self, rest_path: &str) -> String {
+        super::path::plain(rest_path)
+    }
+}
+
+impl super::FromModel<tim_model::relationship::FollowGetRequest> for pb::FollowGetResponse {
+    fn from_model(
+        response: tim_model::envelope::Response<tim_model::relationship::FollowGetResult>,
+        _dedupe_key: Option<u32>,
+    ) -> Self {
+        let body = response.body;
+        Self {
+            follow_item: body.follow_item.unwrap_or_default().into_iter().map(follow_entry_from_model).collect(),
+            next_cursor: body.next_cursor,
+        }
+    }
+}
+
+impl super::IntoModel for pb::FollowGetInfoRequest {
+    type Model = tim_model::relationship::FollowGetInfoRequest;
+
+    fn into_model(self) -> Result<Self::Model, tim_model::ValidationErrors> {
+        let mut collector = super::Collector::default();
+        let c = &mut collector;
+        let from_account = c.user("From_Account", self.from_account);
+        let to_account = c.users("To_Account", self.to_account);
+        collector.finish(|| {
+            Some(tim_model::relationship::FollowGetInfoRequest {
+                from_account: from_account?,
+                to_account: to_account?,
+                extra: tim_model::Extra::new(),
+            })
+        })
+    }
+
+    fn proto_path(&self, rest_path: &str) -> String {
+        super::path::plain(rest_path)
+    }
+}
+
+impl super::FromModel<tim_model::relationship::FollowGetInfoRequest> for pb::FollowGetInfoResponse {
+    fn from_model(
+        response: tim_model::envelope::Response<tim_model::relationship::FollowGetInfoResult>,
+        _dedupe_key: Option<u32>,
+    ) -> Self {
+        let body = response.body;
+        Self { follow_info: body.follow_info.unwrap_or_default().into_iter().map(follow_counts_from_model).collect() }
+    }
+}
+
 /// `AddFriendItem` at `at`, every broken field recorded in `c`.
 fn add_friend_item_into_model(
     c: &mut super::Collector,
@@ -682,6 +871,33 @@ fn sns_item_into_model(
 /// `BlockedAccount` as this API carries it.
 fn blocked_account_from_model(item: tim_model::relationship::BlockedAccount) -> pb::BlockedAccount {
     pb::BlockedAccount { to_account: item.to_account, add_black_time_stamp: item.add_black_time_stamp }
+}
+
+/// `FollowCheckItem` as this API carries it.
+fn follow_check_item_from_model(item: tim_model::relationship::FollowCheckItem) -> pb::FollowCheckItem {
+    pb::FollowCheckItem {
+        to_account: item.to_account,
+        result_code: item.result_code,
+        result_info: item.result_info,
+        follow_type: item.follow_type,
+    }
+}
+
+/// `FollowCounts` as this API carries it.
+fn follow_counts_from_model(item: tim_model::relationship::FollowCounts) -> pb::FollowCounts {
+    pb::FollowCounts {
+        to_account: item.to_account,
+        result_code: item.result_code,
+        result_info: item.result_info,
+        follower_count: item.follower_count,
+        following_count: item.following_count,
+        mutual_following_count: item.mutual_following_count,
+    }
+}
+
+/// `FollowEntry` as this API carries it.
+fn follow_entry_from_model(item: tim_model::relationship::FollowEntry) -> pb::FollowEntry {
+    pb::FollowEntry { to_account: item.to_account, follow_time: item.follow_time }
 }
 
 /// `FriendData` as this API carries it.

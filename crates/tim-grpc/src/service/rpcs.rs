@@ -59,6 +59,11 @@ rpcs!(Relationships, pb::relationship_service_server::RelationshipService, "Rela
     black_list_delete BlackListDelete(BlackListDeleteRequest) -> BlackListDeleteResponse,
     black_list_get BlackListGet(BlackListGetRequest) -> BlackListGetResponse,
     black_list_check BlackListCheck(BlackListCheckRequest) -> BlackListCheckResponse,
+    follow_add FollowAdd(FollowAddRequest) -> FollowAddResponse,
+    follow_delete FollowDelete(FollowDeleteRequest) -> FollowDeleteResponse,
+    follow_check FollowCheck(FollowCheckRequest) -> FollowCheckResponse,
+    follow_get FollowGet(FollowGetRequest) -> FollowGetResponse,
+    follow_get_info FollowGetInfo(FollowGetInfoRequest) -> FollowGetInfoResponse,
 });
 
 /// Adds every typed service to `routes`, each behind `auth` and taking requests of at most `limit` bytes.

@@ -37,6 +37,11 @@ typed_requests!(
         crate::relationship::BlackListDeleteRequest,
         crate::relationship::BlackListGetRequest,
         crate::relationship::BlackListCheckRequest,
+        crate::relationship::FollowAddRequest,
+        crate::relationship::FollowDeleteRequest,
+        crate::relationship::FollowCheckRequest,
+        crate::relationship::FollowGetRequest,
+        crate::relationship::FollowGetInfoRequest,
     ;
     group:
         crate::group::AddGroupMemberRequest,

@@ -25,6 +25,18 @@ pub const MAX_FRIEND_GROUPS: usize = 32;
 /// How many friends one friend_get page holds (the page documents no size; its predecessor's was 100).
 pub const FRIEND_PAGE: usize = 100;
 
+/// The most accounts follow_add, follow_delete and follow_get_info take.
+pub const MAX_FOLLOW_ACCOUNTS: usize = 20;
+
+/// The most accounts follow_check takes.
+pub const MAX_FOLLOW_CHECK_ACCOUNTS: usize = 100;
+
+/// The most accounts one account follows (32100 beyond); followers are not limited.
+pub const MAX_FOLLOWING: usize = 5000;
+
+/// The most entries one follow_get page holds.
+pub const MAX_FOLLOW_PAGE: u32 = 1000;
+
 /// `sns/friend_add`: add friends of `From_Account`. `Add_Type_Both` (the default) makes each friendship two-way,
 /// `Add_Type_Single` one-way; without `ForceAddFlags` 1 the added account's `Tag_Profile_IM_AllowType` decides
 /// (DenyAny: 30516; NeedConfirm: 30539, a pending request).
@@ -888,6 +900,266 @@ pub struct FriendGroupGetResult {
     pub extra: crate::Extra,
 }
 
+/// One account to follow.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FollowTarget {
+    /// The account.
+    #[serde(rename = "To_Account")]
+    pub to_account: crate::UserId,
+}
+
+/// `follow/follow_add`: `From_Account` follows up to 20 accounts (following one already followed changes nothing).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FollowAddRequest {
+    /// The account that follows.
+    #[serde(rename = "From_Account")]
+    pub from_account: crate::UserId,
+    /// The accounts to follow, 1..=20.
+    #[serde(rename = "FollowItem")]
+    pub follow_item: Vec<FollowTarget>,
+    /// Fields this version of tim does not know, sent as they are.
+    #[serde(flatten)]
+    pub extra: crate::Extra,
+}
+
+impl FollowAddRequest {
+    /// Checks the documented rules of this value at the checker's current path.
+    pub(crate) fn check(&self, c: &mut crate::validate::Checker) {
+        c.count("FollowItem", self.follow_item.len(), 1, MAX_FOLLOW_ACCOUNTS);
+    }
+}
+
+impl crate::validate::Validate for FollowAddRequest {
+    fn validate(&self) -> Result<(), crate::ValidationErrors> {
+        let mut c = crate::validate::Checker::default();
+        self.check(&mut c);
+        c.finish()
+    }
+}
+
+/// `follow/follow_delete`: `From_Account` unfollows up to 20 accounts (unfollowing one not followed changes nothing).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FollowDeleteRequest {
+    /// The account that unfollows.
+    #[serde(rename = "From_Account")]
+    pub from_account: crate::UserId,
+    /// The accounts, 1..=20.
+    #[serde(rename = "To_Account")]
+    pub to_account: Vec<crate::UserId>,
+    /// Fields this version of tim does not know, sent as they are.
+    #[serde(flatten)]
+    pub extra: crate::Extra,
+}
+
+impl FollowDeleteRequest {
+    /// Checks the documented rules of this value at the checker's current path.
+    pub(crate) fn check(&self, c: &mut crate::validate::Checker) {
+        c.count("To_Account", self.to_account.len(), 1, MAX_FOLLOW_ACCOUNTS);
+    }
+}
+
+impl crate::validate::Validate for FollowDeleteRequest {
+    fn validate(&self) -> Result<(), crate::ValidationErrors> {
+        let mut c = crate::validate::Checker::default();
+        self.check(&mut c);
+        c.finish()
+    }
+}
+
+/// `follow/follow_check`: who follows whom between `From_Account` and each of up to 100 accounts.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FollowCheckRequest {
+    /// The account.
+    #[serde(rename = "From_Account")]
+    pub from_account: crate::UserId,
+    /// The accounts, 1..=100.
+    #[serde(rename = "To_Account")]
+    pub to_account: Vec<crate::UserId>,
+    /// Fields this version of tim does not know, sent as they are.
+    #[serde(flatten)]
+    pub extra: crate::Extra,
+}
+
+impl FollowCheckRequest {
+    /// Checks the documented rules of this value at the checker's current path.
+    pub(crate) fn check(&self, c: &mut crate::validate::Checker) {
+        c.count("To_Account", self.to_account.len(), 1, MAX_FOLLOW_CHECK_ACCOUNTS);
+    }
+}
+
+impl crate::validate::Validate for FollowCheckRequest {
+    fn validate(&self) -> Result<(), crate::ValidationErrors> {
+        let mut c = crate::validate::Checker::default();
+        self.check(&mut c);
+        c.finish()
+    }
+}
+
+/// One account's follow relation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FollowCheckItem {
+    /// The account.
+    #[serde(rename = "To_Account")]
+    pub to_account: String,
+    /// `0`, or this account's error code.
+    #[serde(rename = "ResultCode", default)]
+    pub result_code: i64,
+    /// Error text.
+    #[serde(rename = "ResultInfo", default)]
+    pub result_info: String,
+    /// `0` neither follows, `1` it follows `From_Account`, `2` `From_Account` follows it, `3` both.
+    #[serde(rename = "FollowType", default)]
+    pub follow_type: u32,
+}
+
+/// What follow_check answers besides the envelope.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FollowCheckResult {
+    /// One relation per account asked for.
+    #[serde(rename = "ResultItem", default, skip_serializing_if = "Option::is_none")]
+    pub result_item: Option<Vec<FollowCheckItem>>,
+    /// Text meant for the end user.
+    #[serde(rename = "ErrorDisplay", default, skip_serializing_if = "Option::is_none")]
+    pub error_display: Option<String>,
+    /// Fields this version of tim does not know, kept as they came.
+    #[serde(flatten)]
+    pub extra: crate::Extra,
+}
+
+/// `follow/follow_get`: a page of `From_Account`'s followers (`FollowType` 1), followed accounts (2) or mutual
+/// follows (3), from `StartCursor` (empty first, then the answer's `NextCursor` until that is empty).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FollowGetRequest {
+    /// The account.
+    #[serde(rename = "From_Account")]
+    pub from_account: crate::UserId,
+    /// `1` followers, `2` followed accounts, `3` mutual follows.
+    #[serde(rename = "FollowType")]
+    pub follow_type: u32,
+    /// Empty for the first page, then the previous answer's `NextCursor`.
+    #[serde(rename = "StartCursor")]
+    pub start_cursor: String,
+    /// The page size, 1..=1000.
+    #[serde(rename = "WantNum")]
+    pub want_num: u32,
+    /// Fields this version of tim does not know, sent as they are.
+    #[serde(flatten)]
+    pub extra: crate::Extra,
+}
+
+impl FollowGetRequest {
+    /// Checks the documented rules of this value at the checker's current path.
+    pub(crate) fn check(&self, c: &mut crate::validate::Checker) {
+        c.one_of("FollowType", Some(self.follow_type), &[1, 2, 3], "1 (followers), 2 (following) or 3 (mutual)");
+        c.range("WantNum", Some(i128::from(self.want_num)), 1, i128::from(MAX_FOLLOW_PAGE));
+    }
+}
+
+impl crate::validate::Validate for FollowGetRequest {
+    fn validate(&self) -> Result<(), crate::ValidationErrors> {
+        let mut c = crate::validate::Checker::default();
+        self.check(&mut c);
+        c.finish()
+    }
+}
+
+/// One account of a follow_get page (its profile fields and their sequence, when the service sends them, are kept in `extra`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FollowEntry {
+    /// The account.
+    #[serde(rename = "To_Account")]
+    pub to_account: String,
+    /// When the follow began, UNIX seconds.
+    #[serde(rename = "FollowTime", default)]
+    pub follow_time: i64,
+    /// Fields this version of tim does not know, kept as they came.
+    #[serde(flatten)]
+    pub extra: crate::Extra,
+}
+
+/// What follow_get answers besides the envelope.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FollowGetResult {
+    /// The page.
+    #[serde(rename = "FollowItem", default, skip_serializing_if = "Option::is_none")]
+    pub follow_item: Option<Vec<FollowEntry>>,
+    /// Where the next page starts; empty when everything has been read.
+    #[serde(rename = "NextCursor", default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+    /// Text meant for the end user.
+    #[serde(rename = "ErrorDisplay", default, skip_serializing_if = "Option::is_none")]
+    pub error_display: Option<String>,
+    /// Fields this version of tim does not know, kept as they came.
+    #[serde(flatten)]
+    pub extra: crate::Extra,
+}
+
+/// `follow/follow_get_info`: follower, following and mutual counts of up to 20 accounts.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FollowGetInfoRequest {
+    /// The account asking.
+    #[serde(rename = "From_Account")]
+    pub from_account: crate::UserId,
+    /// The accounts, 1..=20.
+    #[serde(rename = "To_Account")]
+    pub to_account: Vec<crate::UserId>,
+    /// Fields this version of tim does not know, sent as they are.
+    #[serde(flatten)]
+    pub extra: crate::Extra,
+}
+
+impl FollowGetInfoRequest {
+    /// Checks the documented rules of this value at the checker's current path.
+    pub(crate) fn check(&self, c: &mut crate::validate::Checker) {
+        c.count("To_Account", self.to_account.len(), 1, MAX_FOLLOW_ACCOUNTS);
+    }
+}
+
+impl crate::validate::Validate for FollowGetInfoRequest {
+    fn validate(&self) -> Result<(), crate::ValidationErrors> {
+        let mut c = crate::validate::Checker::default();
+        self.check(&mut c);
+        c.finish()
+    }
+}
+
+/// One account's follow counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FollowCounts {
+    /// The account.
+    #[serde(rename = "To_Account")]
+    pub to_account: String,
+    /// `0`, or this account's error code (30003: no such account).
+    #[serde(rename = "ResultCode", default)]
+    pub result_code: i64,
+    /// Error text.
+    #[serde(rename = "ResultInfo", default)]
+    pub result_info: String,
+    /// Accounts that follow it.
+    #[serde(rename = "FollowerCount", default)]
+    pub follower_count: u64,
+    /// Accounts it follows.
+    #[serde(rename = "FollowingCount", default)]
+    pub following_count: u64,
+    /// Accounts it and they follow each other.
+    #[serde(rename = "MutualFollowingCount", default)]
+    pub mutual_following_count: u64,
+}
+
+/// What follow_get_info answers besides the envelope.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FollowGetInfoResult {
+    /// One entry per account asked for.
+    #[serde(rename = "FollowInfo", default, skip_serializing_if = "Option::is_none")]
+    pub follow_info: Option<Vec<FollowCounts>>,
+    /// Text meant for the end user.
+    #[serde(rename = "ErrorDisplay", default, skip_serializing_if = "Option::is_none")]
+    pub error_display: Option<String>,
+    /// Fields this version of tim does not know, kept as they came.
+    #[serde(flatten)]
+    pub extra: crate::Extra,
+}
+
 impl crate::api::TypedRequest for FriendAddRequest {
     const COMMAND: crate::command::CommandId = crate::command::CommandId::FriendAdd;
     type Response = crate::envelope::Response<FriendResults>;
@@ -961,4 +1233,29 @@ impl crate::api::TypedRequest for BlackListGetRequest {
 impl crate::api::TypedRequest for BlackListCheckRequest {
     const COMMAND: crate::command::CommandId = crate::command::CommandId::BlackListCheck;
     type Response = crate::envelope::Response<BlackListCheckResult>;
+}
+
+impl crate::api::TypedRequest for FollowAddRequest {
+    const COMMAND: crate::command::CommandId = crate::command::CommandId::FollowAdd;
+    type Response = crate::envelope::Response<FriendResults>;
+}
+
+impl crate::api::TypedRequest for FollowDeleteRequest {
+    const COMMAND: crate::command::CommandId = crate::command::CommandId::FollowDelete;
+    type Response = crate::envelope::Response<FriendResults>;
+}
+
+impl crate::api::TypedRequest for FollowCheckRequest {
+    const COMMAND: crate::command::CommandId = crate::command::CommandId::FollowCheck;
+    type Response = crate::envelope::Response<FollowCheckResult>;
+}
+
+impl crate::api::TypedRequest for FollowGetRequest {
+    const COMMAND: crate::command::CommandId = crate::command::CommandId::FollowGet;
+    type Response = crate::envelope::Response<FollowGetResult>;
+}
+
+impl crate::api::TypedRequest for FollowGetInfoRequest {
+    const COMMAND: crate::command::CommandId = crate::command::CommandId::FollowGetInfo;
+    type Response = crate::envelope::Response<FollowGetInfoResult>;
 }

@@ -43,4 +43,9 @@ typed_requests!(
     tim_model::relationship::BlackListDeleteRequest,
     tim_model::relationship::BlackListGetRequest,
     tim_model::relationship::BlackListCheckRequest,
+    tim_model::relationship::FollowAddRequest,
+    tim_model::relationship::FollowDeleteRequest,
+    tim_model::relationship::FollowCheckRequest,
+    tim_model::relationship::FollowGetRequest,
+    tim_model::relationship::FollowGetInfoRequest,
 );
