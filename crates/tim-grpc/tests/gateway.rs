@@ -334,6 +334,18 @@ async fn friends_and_blocklists_through_the_gateway() {
         .await
         .unwrap_err();
     assert_eq!(error_detail(&refused).unwrap().violations[0].field, "add_friend_item[0].add_source");
+
+    // Follows: alice follows bob, read back as counts and as a page.
+    let follow = pb::FollowAddRequest { from_account: "alice".into(), to_accounts: vec!["bob".into()] };
+    assert_eq!(sns.follow_add(authed(follow)).await.unwrap().into_inner().result_item[0].result_code, 0);
+    let counts = pb::FollowGetInfoRequest { from_account: "alice".into(), to_account: vec!["bob".into()] };
+    let counts = sns.follow_get_info(authed(counts)).await.unwrap().into_inner();
+    assert_eq!((counts.follow_info[0].follower_count, counts.follow_info[0].following_count), (1, 0));
+    let page =
+        pb::FollowGetRequest { from_account: "bob".into(), follow_type: 1, start_cursor: String::new(), want_num: 10 };
+    let page = sns.follow_get(authed(page)).await.unwrap().into_inner();
+    assert_eq!(page.follow_item[0].to_account, "alice");
+    assert_eq!(page.next_cursor.as_deref(), Some(""));
     let _ = setup.stop.send(());
 }
 
