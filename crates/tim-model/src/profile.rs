@@ -15,6 +15,18 @@ use crate::validate::Checker;
 /// The prefix of the app's own profile fields, which the app declares in the console.
 pub const CUSTOM_TAG_PREFIX: &str = "Tag_Profile_Custom_";
 
+/// The prefix of every profile field, standard or custom (friend_get_list reads them beside friend fields).
+pub const TAG_PREFIX: &str = "Tag_Profile_";
+
+/// `Tag_Profile_IM_AllowType`: how others may add the account as a friend.
+pub const ALLOW_TYPE_TAG: &str = "Tag_Profile_IM_AllowType";
+/// AllowType: a friend request waits for the account's confirmation.
+pub const ALLOW_TYPE_NEED_CONFIRM: &str = "AllowType_Type_NeedConfirm";
+/// AllowType: anyone may add the account.
+pub const ALLOW_TYPE_ALLOW_ANY: &str = "AllowType_Type_AllowAny";
+/// AllowType: nobody may add the account.
+pub const ALLOW_TYPE_DENY_ANY: &str = "AllowType_Type_DenyAny";
+
 /// The longest name of a custom field after [`CUSTOM_TAG_PREFIX`], in letters.
 pub const MAX_CUSTOM_TAG_LETTERS: usize = 8;
 
@@ -45,10 +57,7 @@ pub const STANDARD_TAGS: &[(&str, TagKind)] = &[
     ("Tag_Profile_IM_BirthDay", TagKind::Number),
     ("Tag_Profile_IM_Location", TagKind::Text(16)),
     ("Tag_Profile_IM_SelfSignature", TagKind::Text(MAX_TAG_VALUE_BYTES)),
-    (
-        "Tag_Profile_IM_AllowType",
-        TagKind::OneOf(&["AllowType_Type_NeedConfirm", "AllowType_Type_AllowAny", "AllowType_Type_DenyAny"]),
-    ),
+    (ALLOW_TYPE_TAG, TagKind::OneOf(&[ALLOW_TYPE_NEED_CONFIRM, ALLOW_TYPE_ALLOW_ANY, ALLOW_TYPE_DENY_ANY])),
     ("Tag_Profile_IM_Language", TagKind::Number),
     ("Tag_Profile_IM_Image", TagKind::Text(MAX_TAG_VALUE_BYTES)),
     ("Tag_Profile_IM_MsgSettings", TagKind::Number),

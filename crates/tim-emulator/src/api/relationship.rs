@@ -16,6 +16,7 @@
 use super::{Answer, Ctx, fail, ok};
 use crate::state::{AccountIndex, Friend, Relations, State};
 use tim_model::envelope::NoFields;
+use tim_model::profile::{self, ALLOW_TYPE_ALLOW_ANY, ALLOW_TYPE_DENY_ANY, ALLOW_TYPE_TAG};
 use tim_model::relationship::{
     ADD_SOURCE_TAG, ADD_TIME_TAG, ADD_WORDING_TAG, FRIEND_PAGE, FriendData, FriendFields, FriendGetListRequest,
     FriendGetListResult, FriendGetRequest, FriendGetResult, FriendUpdateRequest, GROUP_TAG, REMARK_TAG, SnsItem,
@@ -49,8 +50,6 @@ const IN_PEER_BLOCKLIST: i64 = 30525;
 const PEER_NEEDS_CONFIRM: i64 = 30539;
 /// friend_delete: the account is not a friend.
 const NOT_A_FRIEND: i64 = 31704;
-
-const ALLOW_TYPE_TAG: &str = "Tag_Profile_IM_AllowType";
 
 /// One account's outcome.
 type Outcome = Result<(), (i64, &'static str)>;
@@ -131,8 +130,8 @@ pub(super) fn friend_add(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
             if !forced {
                 let allow = state.profiles.get(&to).and_then(|p| p.tags.get(ALLOW_TYPE_TAG)).and_then(|v| v.as_text());
                 match allow {
-                    Some("AllowType_Type_AllowAny") => {}
-                    Some("AllowType_Type_DenyAny") => return Err((PEER_DENIES_ANY, "Err_SNS_FriendAdd_Peer_Deny_Any")),
+                    Some(ALLOW_TYPE_ALLOW_ANY) => {}
+                    Some(ALLOW_TYPE_DENY_ANY) => return Err((PEER_DENIES_ANY, "Err_SNS_FriendAdd_Peer_Deny_Any")),
                     _ => {
                         state.relations.entry(from).or_default().pending.insert(to);
                         return Err((PEER_NEEDS_CONFIRM, "Err_SNS_FriendAdd_Need_Confirm"));
@@ -537,7 +536,7 @@ pub(super) fn friend_get_list(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
                 .tag_list
                 .iter()
                 .filter_map(|tag| {
-                    let value = if tag.starts_with("Tag_Profile_") {
+                    let value = if tag.starts_with(profile::TAG_PREFIX) {
                         profile.and_then(|p| p.tags.get(tag)).cloned().map(SnsValue::from)
                     } else if let Some(value) = friend.custom.get(tag) {
                         Some(SnsValue::from(value.clone()))
@@ -810,9 +809,10 @@ pub(super) fn follow_get_info(ctx: &Ctx<'_>, body: &[u8]) -> Answer {
                 to_account: id.to_string(),
                 result_code: 0,
                 result_info: String::new(),
-                follower_count: follows(&state, account, 1).len() as u64,
-                following_count: follows(&state, account, 2).len() as u64,
-                mutual_following_count: follows(&state, account, 3).len() as u64,
+                follower_count: relations(&state, account).map_or(0, |r| r.followers.len() as u64),
+                following_count: relations(&state, account).map_or(0, |r| r.following.len() as u64),
+                mutual_following_count: relations(&state, account)
+                    .map_or(0, |r| r.following.keys().filter(|other| r.followers.contains_key(other)).count() as u64),
             },
             None => FollowCounts {
                 to_account: id.to_string(),
